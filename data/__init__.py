@@ -1,0 +1,31 @@
+"""Data sets selected by name from a config, returned as in-memory splits.
+
+Every loader returns a `Dataset` of numpy arrays; the train loop decides where they live
+(device-resident for small sets). Errors about data name the data set and the fix, and are
+raised before any training starts.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import ml_collections
+
+from data.dataset import DataError, Dataset, Split
+from data import digits
+
+LOADERS: dict[str, Callable[[ml_collections.ConfigDict], Dataset]] = {
+    "digits": digits.load,
+}
+
+__all__ = ["DataError", "Dataset", "Split", "LOADERS", "load"]
+
+
+def load(data_config: ml_collections.ConfigDict) -> Dataset:
+    """Loads the data set named by `data_config.name` and checks it."""
+    name = data_config.name
+    if name not in LOADERS:
+        raise DataError(f"unknown data set {name!r}; valid data sets: {', '.join(sorted(LOADERS))}")
+    dataset = LOADERS[name](data_config)
+    dataset.validate()
+    return dataset

@@ -1,0 +1,59 @@
+"""Containers for in-memory splits, with the checks every loader's output must pass."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+
+class DataError(ValueError):
+    """Bad or missing data: the message names the data set and how to fix it."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Split:
+    """One split: `inputs[i]` is an example, `labels[i]` its integer class."""
+
+    inputs: np.ndarray
+    labels: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+    """Named splits of one data set. `eval_split` is the held-out split reported at the end."""
+
+    name: str
+    splits: dict[str, Split]
+    num_classes: int
+    eval_split: str = "test"
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.splits["train"].inputs.shape[1:])
+
+    def validate(self) -> None:
+        """Fails early, naming the data set, on shapes or labels a classifier cannot take."""
+        if "train" not in self.splits or self.eval_split not in self.splits:
+            raise DataError(f"data set {self.name!r} needs 'train' and {self.eval_split!r} splits, "
+                            f"has {sorted(self.splits)}")
+        for split_name, split in self.splits.items():
+            where = f"data set {self.name!r}, split {split_name!r}"
+            if split.inputs.shape[0] != split.labels.shape[0]:
+                raise DataError(f"{where}: {split.inputs.shape[0]} inputs but {split.labels.shape[0]} labels")
+            if len(split) == 0:
+                raise DataError(f"{where}: no examples")
+            if split.inputs.shape[1:] != self.input_shape:
+                raise DataError(f"{where}: example shape {split.inputs.shape[1:]} differs from "
+                                f"train's {self.input_shape}")
+            if not np.issubdtype(split.labels.dtype, np.integer):
+                raise DataError(f"{where}: labels must be integers, got {split.labels.dtype}")
+            low, high = int(split.labels.min()), int(split.labels.max())
+            if low < 0 or high >= self.num_classes:
+                raise DataError(f"{where}: labels span [{low}, {high}] but there are "
+                                f"{self.num_classes} classes; labels must lie in [0, {self.num_classes - 1}]")
+            if not np.all(np.isfinite(split.inputs)):
+                raise DataError(f"{where}: inputs contain NaN or inf")

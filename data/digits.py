@@ -1,0 +1,47 @@
+"""sklearn's 1797 handwritten digits (8x8, 16 grey levels), shipped inside scikit-learn.
+
+Split: a stratified, seeded 20% test split (359 images) and, of the rest, a stratified 10%
+validation split (143); 1295 images remain for training. The split depends only on
+`data.split_seed`, never on the training seed, so every run of every model sees the same test set.
+"""
+
+from __future__ import annotations
+
+import ml_collections
+import numpy as np
+
+from data.dataset import DataError, Dataset, Split
+
+TEST_FRACTION = 0.2
+VALIDATION_FRACTION = 0.1
+
+
+def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Returns (kept, held_out) index arrays with `fraction` of every class held out."""
+    rng = np.random.default_rng(seed)
+    held_out = []
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        rng.shuffle(members)
+        held_out.append(members[: int(round(fraction * len(members)))])
+    held = np.sort(np.concatenate(held_out))
+    kept = np.setdiff1d(np.arange(len(labels)), held)
+    return kept, held
+
+
+def load(config: ml_collections.ConfigDict) -> Dataset:
+    """Images as float32 NHWC in [0, 1], labels as int32."""
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError as error:
+        raise DataError("data set 'digits' needs scikit-learn: pip install scikit-learn") from error
+    bunch = load_digits()
+    images = (bunch.images.astype(np.float32) / 16.0)[..., None]
+    labels = bunch.target.astype(np.int32)
+    seed = int(config.get("split_seed", 0))
+    rest, test = stratified_split(labels, TEST_FRACTION, seed)
+    train_pos, val_pos = stratified_split(labels[rest], VALIDATION_FRACTION, seed + 1)
+    train, validation = rest[train_pos], rest[val_pos]
+    splits = {name: Split(images[idx], labels[idx])
+              for name, idx in (("train", train), ("validation", validation), ("test", test))}
+    return Dataset(name="digits", splits=splits, num_classes=10)

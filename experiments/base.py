@@ -1,0 +1,41 @@
+"""Defaults shared by every experiment; an experiment file overrides what makes it itself."""
+
+import ml_collections
+
+
+def get_config() -> ml_collections.ConfigDict:
+    """Every key a run reads, with its default; `--config.KEY=VALUE` may change any of them."""
+    config = ml_collections.ConfigDict()
+    config.experiment = ""
+    config.seed = 0
+
+    config.model = ml_collections.ConfigDict({"name": "linear"})
+    config.data = ml_collections.ConfigDict({"name": "digits", "split_seed": 0})
+    config.augment = ml_collections.ConfigDict({
+        "crop_padding": 0,        # random crop after zero-padding by this many pixels; 0 = off
+        "flip": False,            # random left-right flip
+    })
+
+    config.optimizer = ml_collections.ConfigDict({
+        "name": "adam",           # sgd | adam | adamw
+        "learning_rate": 1e-3,    # peak rate of the schedule
+        "momentum": 0.9,          # sgd only
+        "nesterov": False,        # sgd only
+        "weight_decay": 0.0,      # decoupled (adamw) or L2 added to the gradient (sgd, adam)
+        "grad_clip_norm": 0.0,    # 0 disables global-norm clipping
+    })
+    config.schedule = ml_collections.ConfigDict({
+        "name": "constant",       # constant | cosine | warmup_cosine
+        "warmup_steps": 0,
+    })
+
+    config.num_steps = 1000
+    config.batch_size = 128
+    config.eval_batch_size = 512
+    config.steps_per_call = 1     # >1 fuses several train steps into one compiled call (lax.scan)
+
+    config.log_every = 50         # train metrics are pulled from the device only at these steps
+    config.eval_every = 0         # validation eval interval in steps; 0 = only at the end
+    config.checkpoint_every = 200
+    config.keep_checkpoints = 3
+    return config

@@ -1,0 +1,32 @@
+"""A small convolutional network: enough depth to learn strokes and their compositions."""
+
+from typing import Sequence
+
+import flax.linen as nn
+import jax
+
+
+class SmallCNN(nn.Module):
+    """Conv(3x3)+ReLU blocks, one 2x2 max-pool, a hidden dense layer with dropout, then logits.
+
+    Sized for small images (8x8 digits up to 28x28): `features` sets the channel count of each
+    convolution, `pool_after` the index of the convolution followed by a max-pool.
+    """
+
+    num_classes: int
+    features: Sequence[int] = (32, 64)
+    hidden: int = 128
+    dropout: float = 0.0
+    pool_after: int = -1
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
+        pool_index = self.pool_after % len(self.features)
+        for i, channels in enumerate(self.features):
+            x = nn.relu(nn.Conv(channels, (3, 3), padding="SAME")(x))
+            if i == pool_index:
+                x = nn.max_pool(x, (2, 2), strides=(2, 2))
+        x = x.reshape((x.shape[0], -1))
+        x = nn.relu(nn.Dense(self.hidden)(x))
+        x = nn.Dropout(self.dropout, deterministic=not train)(x)
+        return nn.Dense(self.num_classes)(x)

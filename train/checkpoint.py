@@ -1,0 +1,69 @@
+"""Checkpoints through orbax: atomic step directories, the newest few kept, damaged ones skipped.
+
+orbax writes each step into a temporary directory and renames it when complete, so a process
+killed mid-write leaves the previous checkpoints untouched. Restoring walks back from the newest
+step and skips (with a warning) any checkpoint that cannot be read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import jax
+import orbax.checkpoint as ocp
+
+
+class CheckpointError(RuntimeError):
+    """No checkpoint in the directory could be restored; the message names the directory."""
+
+
+class Checkpointer:
+    def __init__(self, directory: Path, keep: int, warn: Callable[[str], None]) -> None:
+        self.directory = directory.absolute()
+        self._warn = warn
+        self._manager = ocp.CheckpointManager(
+            self.directory, options=ocp.CheckpointManagerOptions(max_to_keep=keep, create=True))
+
+    def steps(self) -> list[int]:
+        return sorted(self._manager.all_steps())
+
+    def latest_step(self) -> int | None:
+        return self._manager.latest_step()
+
+    def save(self, step: int, state: Any) -> None:
+        """Starts writing `state` at `step`; returns once device buffers are copied (they may be donated next)."""
+        if step in self._manager.all_steps():
+            return
+        self._manager.save(step, args=ocp.args.StandardSave(state))
+
+    def restore(self, target: Any) -> tuple[Any, int]:
+        """The newest readable checkpoint shaped like `target`, and its step; `(target, 0)` if there is none."""
+        steps = self.steps()
+        for step in reversed(steps):
+            abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, target)
+            try:
+                return self._manager.restore(step, args=ocp.args.StandardRestore(abstract)), step
+            except Exception as error:  # noqa: BLE001 - any unreadable checkpoint is skipped the same way.
+                self._warn(f"checkpoint at step {step} in {self.directory} is unreadable "
+                           f"({type(error).__name__}: {str(error).splitlines()[0][:200]}); trying an older one")
+        if steps:
+            raise CheckpointError(f"no readable checkpoint in {self.directory} (tried steps {steps}); "
+                                  "delete the directory to start over")
+        return target, 0
+
+    def wait(self) -> None:
+        """Blocks until every started save is on disk."""
+        self._manager.wait_until_finished()
+
+    def close(self) -> None:
+        self._manager.close()
+
+
+def read(directory: str | Path, step: int | None = None) -> tuple[int, Any]:
+    """A saved state as plain nested dicts of arrays (no model needed): for inspection, tools and tests."""
+    with ocp.CheckpointManager(Path(directory).absolute()) as manager:
+        step = manager.latest_step() if step is None else step
+        if step is None:
+            raise CheckpointError(f"no checkpoint in {directory}")
+        return step, manager.restore(step, args=ocp.args.StandardRestore())

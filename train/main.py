@@ -1,0 +1,107 @@
+"""Command line: `python -m train --experiment=NAME --workdir=DIR [--config.KEY=VALUE ...]`.
+
+Bad input (unknown experiment, unknown config key, ill-typed value, unusable data) ends the
+process with one line on stderr and exit code 2, before any training. A NaN loss exits 1;
+SIGTERM exits 0 after a checkpoint (a scheduler may restart the same command); Ctrl-C exits 130.
+"""
+
+from __future__ import annotations
+
+import logging as std_logging
+import sys
+from typing import Sequence
+
+from absl import app, flags, logging
+
+from train import runtime
+
+runtime.configure_cpu()  # Before JAX starts its backend.
+
+import experiments  # noqa: E402
+from train import overrides  # noqa: E402
+
+flags.DEFINE_string("experiment", None, "Experiment name; `--list` shows them all.")
+flags.DEFINE_string("workdir", None, "Directory for config, metrics, checkpoints and summary; "
+                    "an existing run there is resumed.")
+flags.DEFINE_bool("list", False, "Print every experiment with a one-line description, then exit.")
+flags.DEFINE_bool("compilation_cache", True, "Keep compiled programs on disk for the next run.")
+FLAGS = flags.FLAGS
+
+EXIT_USAGE, EXIT_FAILED, EXIT_INTERRUPTED = 2, 1, 130
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> None:
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    sys.exit(code)
+
+
+def parse_flags(argv: Sequence[str]) -> list[str]:
+    """absl parsing with `--config.*` taken aside; any parse error becomes one line and exit 2."""
+    try:
+        rest, FLAGS.config_overrides = overrides.split_argv(argv)
+        return FLAGS(rest)
+    except flags.UnrecognizedFlagError as error:
+        fail(f"{str(error).splitlines()[0]}; flags: --experiment, --workdir, --list, --config.KEY=VALUE "
+             "(all of them: --helpfull)")
+    except (flags.Error, overrides.OverrideError) as error:
+        fail(str(error).splitlines()[0])
+
+
+flags.DEFINE_multi_string("config_overrides", [], "(set from --config.KEY=VALUE arguments)")
+
+
+def list_experiments() -> None:
+    descriptions = experiments.describe()
+    width = max(map(len, descriptions))
+    for name, line in descriptions.items():
+        print(f"{name:<{width}}  {line}")
+
+
+def main(argv: Sequence[str]) -> None:
+    if len(argv) > 1:
+        fail(f"unexpected arguments: {' '.join(argv[1:])}")
+    if FLAGS.list:
+        list_experiments()
+        return
+    if not FLAGS.experiment:
+        fail(f"--experiment is required; valid experiments: {', '.join(experiments.names())}")
+    if not FLAGS.workdir:
+        fail("--workdir is required: the directory for this run's logs and checkpoints")
+    if "verbosity" not in FLAGS or not FLAGS["verbosity"].present:
+        logging.set_verbosity(logging.WARNING)  # Library chatter off; our own lines go to stderr.
+    std_logging.getLogger("absl").setLevel(std_logging.WARNING)
+
+    try:
+        config = experiments.get_config(FLAGS.experiment)
+        overrides.apply(config, FLAGS.config_overrides)
+    except (experiments.UnknownExperimentError, overrides.OverrideError) as error:
+        fail(str(error))
+
+    import jax  # noqa: F401 - imported late so --list and flag errors stay fast.
+    import data
+    from train import loop
+    from train.checkpoint import CheckpointError
+    from train.logs import say
+
+    if FLAGS.compilation_cache:
+        runtime.enable_compilation_cache()
+    try:
+        summary = loop.train_and_evaluate(config, FLAGS.workdir)
+    except (loop.ConfigError, data.DataError, ValueError) as error:
+        fail(str(error))
+    except loop.NonFiniteLossError as error:
+        fail(str(error), EXIT_FAILED)
+    except CheckpointError as error:
+        fail(str(error), EXIT_FAILED)
+    except loop.Interrupted as stop:
+        say(f"stopped by signal {stop.signum} at step {stop.step}; checkpoint saved; "
+            "run the same command to resume")
+        sys.exit(EXIT_INTERRUPTED if stop.signum == 2 else 0)
+    evaluation = summary["eval"]
+    say(f"{config.experiment}: {summary['eval_split']} accuracy {evaluation['accuracy']:.4f}  "
+        f"loss {evaluation['loss']:.4f}  ({summary['steps']} steps, {summary['train_seconds']:.1f}s training, "
+        f"{summary['compile_seconds']:.1f}s compile)")
+
+
+def run() -> None:
+    app.run(main, flags_parser=parse_flags)

@@ -12,4 +12,5 @@ def get_config():
     config.schedule.name = "cosine"
     config.num_steps = 3000
     config.batch_size = 64
+    config.eval_every = 500     # validation accuracy along the way
     return config

@@ -48,6 +48,15 @@ class MetricWriter:
             if isinstance(value, (int, float)) and math.isfinite(value):
                 self._tb.add_scalar(f"{split}/{key}", value, step)
 
+    def write_run_end(self, hparams: dict[str, Any], final: dict[str, float], confusion: Any, step: int) -> None:
+        """TensorBoard's hparams view (config against final metrics) and the confusion matrix as an image."""
+        from train import plots
+
+        shown = {k: (v if isinstance(v, (int, float, str, bool)) else str(v)) for k, v in hparams.items()}
+        self._tb.add_hparams(shown, {f"hparams/{k}": v for k, v in final.items()}, name="hparams",
+                             global_step=step)
+        self._tb.add_image("confusion_matrix", plots.confusion_matrix_image(confusion), step, dataformats="HWC")
+
     def close(self) -> None:
         self._file.close()
         self._tb.close()

@@ -7,6 +7,7 @@ and reacting to signals. Nothing is copied to the host between those steps.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -28,7 +29,7 @@ from data.augment import augment
 from train import optim, runtime
 from train.checkpoint import Checkpointer
 from train.logs import MetricWriter, Progress, say
-from train.step import TrainState, create_state, eval_step, train_step
+from train.step import TrainState, create_state, eval_step, predict, train_step
 
 CONFIG_FILE, SUMMARY_FILE = "config.json", "summary.json"
 _NEVER = -1
@@ -106,6 +107,20 @@ def _eval_batch(state: TrainState, batches: resident.Arrays, index: jax.Array) -
     return eval_step(state, jax.tree.map(lambda a: a[index], batches))
 
 
+@functools.partial(jax.jit, static_argnames="num_classes")
+def _confusion_batch(state: TrainState, batches: resident.Arrays, index: jax.Array, num_classes: int) -> jax.Array:
+    batch = jax.tree.map(lambda a: a[index], batches)
+    pairs = batch["labels"] * num_classes + predict(state, batch["inputs"])
+    return jnp.bincount(pairs, weights=batch["mask"].astype(jnp.int32), length=num_classes * num_classes)
+
+
+def confusion_matrix(state: TrainState, batches: resident.Arrays, num_classes: int) -> np.ndarray:
+    """counts[true, predicted] over a padded split from `resident.eval_batches`."""
+    total = sum(_confusion_batch(state, batches, jnp.int32(i), num_classes)
+                for i in range(batches["labels"].shape[0]))
+    return np.asarray(total).reshape(num_classes, num_classes).astype(np.int64)
+
+
 def evaluate(state: TrainState, batches: resident.Arrays) -> dict[str, float]:
     """Mean loss and accuracy over a padded split from `resident.eval_batches`."""
     sums = None
@@ -157,6 +172,16 @@ def _differences(old: Any, new: Any, prefix: str = "") -> list[str]:
             out += _differences(old.get(key), new.get(key), f"{prefix}{key}.")
         return out
     return [] if old == new else [f"{prefix[:-1]}: {old!r} -> {new!r}"]
+
+
+def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            out[prefix + key] = value
+    return out
 
 
 def num_params(params: Any) -> int:
@@ -266,6 +291,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | os.Path
     results = {name: evaluate(state, batches) for name, batches in eval_data.items()}
     for name, metrics in results.items():
         writer.write(step, name, metrics)
+    confusion = confusion_matrix(state, eval_data[dataset.eval_split], dataset.num_classes)
+    writer.write_run_end(hparams=_flatten(json.loads(config.to_json())), final=results[dataset.eval_split],
+                         confusion=confusion, step=step)
     writer.close()
     summary = {
         "experiment": config.experiment,
@@ -279,6 +307,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | os.Path
         "eval_split": dataset.eval_split,
         "eval": results[dataset.eval_split],
         "splits": results,
+        "confusion_matrix": confusion.tolist(),
     }
     _write_json(workdir / SUMMARY_FILE, summary)
     return summary

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging as std_logging
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from absl import app, flags, logging
@@ -25,6 +26,11 @@ flags.DEFINE_string("workdir", None, "Directory for config, metrics, checkpoints
                     "an existing run there is resumed.")
 flags.DEFINE_bool("list", False, "Print every experiment with a one-line description, then exit.")
 flags.DEFINE_bool("compilation_cache", True, "Keep compiled programs on disk for the next run.")
+flags.DEFINE_string("from_config", None, "A run's config.json: re-run exactly that config "
+                    "(its experiment and every value); --config.* still apply on top.")
+flags.DEFINE_string("sweep", None, "Grid to run, e.g. 'optimizer.learning_rate=1e-3,3e-3;model.hidden=64,128'; "
+                    "--workdir is then the sweep directory, one run directory per combination and seed.")
+flags.DEFINE_integer("seeds", 1, "Seeds per sweep combination (config.seed, config.seed+1, ...).")
 FLAGS = flags.FLAGS
 
 EXIT_USAGE, EXIT_FAILED, EXIT_INTERRUPTED = 2, 1, 130
@@ -50,6 +56,19 @@ def parse_flags(argv: Sequence[str]) -> list[str]:
 flags.DEFINE_multi_string("config_overrides", [], "(set from --config.KEY=VALUE arguments)")
 
 
+def _read_recorded(path: str) -> dict:
+    """The `config` of a run's config.json, with a one-line error for a missing or damaged file."""
+    import json
+    try:
+        recorded = json.loads(Path(path).read_text())["config"]
+        recorded["experiment"]  # noqa: B018 - must be present
+        return recorded
+    except FileNotFoundError:
+        fail(f"--from_config={path}: no such file")
+    except (ValueError, KeyError, TypeError) as error:
+        fail(f"--from_config={path} is not a layerwise config.json ({type(error).__name__}: {error})")
+
+
 def list_experiments() -> None:
     descriptions = experiments.describe()
     width = max(map(len, descriptions))
@@ -63,6 +82,13 @@ def main(argv: Sequence[str]) -> None:
     if FLAGS.list:
         list_experiments()
         return
+    recorded = None
+    if FLAGS.from_config:
+        recorded = _read_recorded(FLAGS.from_config)
+        if FLAGS.experiment and FLAGS.experiment != recorded["experiment"]:
+            fail(f"--experiment={FLAGS.experiment} contradicts --from_config, which records "
+                 f"experiment {recorded['experiment']!r}; drop one of them")
+        FLAGS.experiment = recorded["experiment"]
     if not FLAGS.experiment:
         fail(f"--experiment is required; valid experiments: {', '.join(experiments.names())}")
     if not FLAGS.workdir:
@@ -73,7 +99,12 @@ def main(argv: Sequence[str]) -> None:
 
     try:
         config = experiments.get_config(FLAGS.experiment)
+        if recorded is not None:
+            overrides.apply_recorded(config, recorded)
         overrides.apply(config, FLAGS.config_overrides)
+        if FLAGS.sweep or FLAGS.seeds > 1:
+            from train import sweep
+            sweep.runs(config, FLAGS.sweep or "", FLAGS.seeds)  # every value checked before any run
     except (experiments.UnknownExperimentError, overrides.OverrideError) as error:
         fail(str(error))
 
@@ -86,6 +117,12 @@ def main(argv: Sequence[str]) -> None:
     if FLAGS.compilation_cache:
         runtime.enable_compilation_cache()
     try:
+        if FLAGS.sweep or FLAGS.seeds > 1:
+            from train import report, sweep
+            directories = sweep.run_sweep(config, FLAGS.sweep or "", FLAGS.seeds, Path(FLAGS.workdir),
+                                          loop.train_and_evaluate, say)
+            print(report.write_report(directories, Path(FLAGS.workdir)))
+            return
         summary = loop.train_and_evaluate(config, FLAGS.workdir)
     except (loop.ConfigError, data.DataError, ValueError) as error:
         fail(str(error))

@@ -116,3 +116,18 @@ def parse_value(key: str, raw: str, current: Any) -> Any:
         except (ValueError, SyntaxError):
             return raw
     raise bad(type(current).__name__)
+
+
+def apply_recorded(config: ml_collections.ConfigDict, recorded: dict[str, Any], prefix: str = "") -> None:
+    """Sets every leaf of a config recorded as JSON (a run's config.json), restoring tuples from lists."""
+    for key, value in recorded.items():
+        path = f"{prefix}{key}"
+        if key not in config:
+            raise OverrideError(f"recorded config key {path!r} is not in this version's config; "
+                                f"valid keys: {', '.join(valid_keys(config))}")
+        if isinstance(value, dict):
+            apply_recorded(config[key], value, path + ".")
+            continue
+        current = config[key]
+        with config.unlocked():
+            config[key] = tuple(value) if isinstance(current, tuple) and isinstance(value, list) else value

@@ -77,6 +77,12 @@ def eval_step(state: TrainState, batch: Batch) -> Metrics:
     return _sums(cross_entropy(logits, batch["labels"]), logits, batch["labels"], batch.get("mask"))
 
 
+def predict(state: TrainState, inputs: jax.Array) -> jax.Array:
+    """Predicted class per example (eval mode)."""
+    logits, _ = _apply(state, state.params, inputs, False, None)
+    return jnp.argmax(logits, -1)
+
+
 def _sums(losses: jax.Array, logits: jax.Array, labels: jax.Array, mask: jax.Array | None = None) -> Metrics:
     weights = jnp.ones_like(losses) if mask is None else mask.astype(jnp.float32)
     correct = (jnp.argmax(logits, -1) == labels).astype(jnp.float32)

@@ -1,0 +1,88 @@
+"""PNG plots of runs (matplotlib, no display needed): learning curves, metric vs a swept key, confusion."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any, Sequence
+
+import matplotlib
+import matplotlib.ticker
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def _save(figure: Any, path: Path) -> Path:
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def learning_curves(runs: Sequence[dict[str, Any]], path: Path) -> Path:
+    """Train loss (left) and eval accuracy (right) against step, one line per run, coloured by group."""
+    figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(11, 4))
+    groups = sorted({run["group"] for run in runs})
+    colours = {group: plt.cm.tab10(i % 10) for i, group in enumerate(groups)}
+    for run in runs:
+        colour, label = colours[run["group"]], run["group"] if run["seed_index"] == 0 else None
+        train = [r for r in run["metrics"] if r["split"] == "train"]
+        loss_axis.plot([r["step"] for r in train], [r["loss"] for r in train], color=colour, alpha=0.8, label=label)
+        for split, style in (("validation", "--"), ("test", "o")):
+            evals = [r for r in run["metrics"] if r["split"] == split]
+            if evals:
+                accuracy_axis.plot([r["step"] for r in evals], [r["accuracy"] for r in evals], style,
+                                   color=colour, alpha=0.8)
+    loss_axis.set(xlabel="step", ylabel="train loss", yscale="log", title="training loss")
+    accuracy_axis.set(xlabel="step", ylabel="accuracy", title="eval accuracy (-- validation, o test)")
+    if len(groups) > 1:
+        loss_axis.legend(fontsize=7)
+    return _save(figure, path)
+
+
+def metric_against_key(key: str, points: Sequence[tuple[Any, float, float]], metric: str, path: Path) -> Path:
+    """Mean +- std of `metric` against the values of one swept key."""
+    figure, axis = plt.subplots(figsize=(5.5, 4))
+    xs = [p[0] for p in points]
+    numeric = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in xs)
+    positions = xs if numeric else list(range(len(xs)))
+    axis.errorbar(positions, [p[1] for p in points], yerr=[p[2] for p in points], marker="o", capsize=4)
+    if numeric and min(xs) > 0 and max(xs) / min(xs) >= 10:
+        axis.set_xscale("log")
+        axis.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    if numeric:
+        axis.set_xticks(positions, [f"{x:g}" for x in xs])
+    else:
+        axis.set_xticks(positions, [str(x) for x in xs])
+    axis.set(xlabel=key, ylabel=f"test {metric}", title=f"test {metric} against {key}")
+    return _save(figure, path)
+
+
+def _confusion_figure(matrix: Any) -> Any:
+    matrix = np.asarray(matrix)
+    figure, axis = plt.subplots(figsize=(5, 4.5))
+    image = axis.imshow(matrix, cmap="Blues")
+    for (i, j), count in np.ndenumerate(matrix):
+        axis.text(j, i, str(count), ha="center", va="center", fontsize=7,
+                  color="white" if count > matrix.max() / 2 else "black")
+    axis.set(xlabel="predicted", ylabel="true", title="confusion matrix (test)",
+             xticks=range(matrix.shape[1]), yticks=range(matrix.shape[0]))
+    figure.colorbar(image, ax=axis)
+    return figure
+
+
+def confusion_matrix(matrix: Any, path: Path) -> Path:
+    return _save(_confusion_figure(matrix), path)
+
+
+def confusion_matrix_image(matrix: Any) -> np.ndarray:
+    """The confusion matrix plot as an HxWx3 uint8 array, for TensorBoard."""
+    figure = _confusion_figure(matrix)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=80)
+    plt.close(figure)
+    buffer.seek(0)
+    return (plt.imread(buffer)[..., :3] * 255).astype(np.uint8)

@@ -26,7 +26,7 @@ import data as data_lib
 import models
 from data import resident
 from data.augment import augment
-from train import optim, runtime
+from train import optim, overrides, runtime
 from train.checkpoint import Checkpointer
 from train.logs import MetricWriter, Progress, say
 from train.step import TrainState, create_state, eval_step, predict, train_step
@@ -174,16 +174,6 @@ def _differences(old: Any, new: Any, prefix: str = "") -> list[str]:
     return [] if old == new else [f"{prefix[:-1]}: {old!r} -> {new!r}"]
 
 
-def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            out.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            out[prefix + key] = value
-    return out
-
-
 def num_params(params: Any) -> int:
     return int(sum(np.prod(x.shape) for x in jax.tree.leaves(params)))
 
@@ -292,7 +282,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | os.Path
     for name, metrics in results.items():
         writer.write(step, name, metrics)
     confusion = confusion_matrix(state, eval_data[dataset.eval_split], dataset.num_classes)
-    writer.write_run_end(hparams=_flatten(json.loads(config.to_json())), final=results[dataset.eval_split],
+    writer.write_run_end(hparams=overrides.flatten(json.loads(config.to_json())), final=results[dataset.eval_split],
                          confusion=confusion, step=step)
     writer.close()
     summary = {

@@ -131,3 +131,14 @@ def apply_recorded(config: ml_collections.ConfigDict, recorded: dict[str, Any], 
         current = config[key]
         with config.unlocked():
             config[key] = tuple(value) if isinstance(current, tuple) and isinstance(value, list) else value
+
+
+def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A nested config dict (as in config.json) as {dotted.key: value}, lists read back as tuples."""
+    out = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{prefix}{key}."))
+        else:
+            out[prefix + key] = tuple(value) if isinstance(value, list) else value
+    return out

@@ -15,17 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from train import plots
-
-
-def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            out.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            out[prefix + key] = tuple(value) if isinstance(value, list) else value
-    return out
+from train import overrides, plots
 
 
 def find_runs(paths: Sequence[Path]) -> list[Path]:
@@ -37,7 +27,7 @@ def find_runs(paths: Sequence[Path]) -> list[Path]:
 
 
 def load_run(directory: Path) -> dict[str, Any]:
-    config = _flatten(json.loads((directory / "config.json").read_text())["config"])
+    config = overrides.flatten(json.loads((directory / "config.json").read_text())["config"])
     summary_path, metrics_path = directory / "summary.json", directory / "metrics.jsonl"
     metrics = []
     if metrics_path.exists():

@@ -12,10 +12,12 @@ from typing import Callable
 import ml_collections
 
 from data.dataset import DataError, Dataset, Split
-from data import digits
+from data import digits, fashion_mnist, mnist5k
 
 LOADERS: dict[str, Callable[[ml_collections.ConfigDict], Dataset]] = {
     "digits": digits.load,
+    "fashion_mnist": fashion_mnist.load,
+    "mnist5k": mnist5k.load,
 }
 
 __all__ = ["DataError", "Dataset", "Split", "LOADERS", "load"]

@@ -11,22 +11,10 @@ import ml_collections
 import numpy as np
 
 from data.dataset import DataError, Dataset, Split
+from data.splits import stratified_split
 
 TEST_FRACTION = 0.2
 VALIDATION_FRACTION = 0.1
-
-
-def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Returns (kept, held_out) index arrays with `fraction` of every class held out."""
-    rng = np.random.default_rng(seed)
-    held_out = []
-    for label in np.unique(labels):
-        members = np.flatnonzero(labels == label)
-        rng.shuffle(members)
-        held_out.append(members[: int(round(fraction * len(members)))])
-    held = np.sort(np.concatenate(held_out))
-    kept = np.setdiff1d(np.arange(len(labels)), held)
-    return kept, held
 
 
 def load(config: ml_collections.ConfigDict) -> Dataset:

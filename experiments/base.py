@@ -10,7 +10,12 @@ def get_config() -> ml_collections.ConfigDict:
     config.seed = 0
 
     config.model = ml_collections.ConfigDict({"name": "linear"})
-    config.data = ml_collections.ConfigDict({"name": "digits", "split_seed": 0})
+    config.data = ml_collections.ConfigDict({
+        "name": "digits",         # a local data set (python -m data --list) or a TFDS catalog name
+        "split_seed": 0,          # seeds the held-out splits carved from train; not the training seed
+        "source_dir": "",         # files a local data set is read from, where it takes any (fashion_mnist: IDX dir)
+        "data_dir": "",           # prepared TFDS data; "" = $LAYERWISE_DATA_DIR or ~/.cache/layerwise/tensorflow_datasets
+    })
     config.augment = ml_collections.ConfigDict({
         "crop_padding": 0,        # random crop after zero-padding by this many pixels; 0 = off
         "flip": False,            # random left-right flip

@@ -12,7 +12,7 @@ from typing import Callable
 import ml_collections
 
 from data.dataset import DataError, Dataset, Split
-from data import digits, fashion_mnist, mnist5k
+from data import catalog, digits, fashion_mnist, mnist5k, prepared
 
 LOADERS: dict[str, Callable[[ml_collections.ConfigDict], Dataset]] = {
     "digits": digits.load,
@@ -24,10 +24,15 @@ __all__ = ["DataError", "Dataset", "Split", "LOADERS", "load"]
 
 
 def load(data_config: ml_collections.ConfigDict) -> Dataset:
-    """Loads the data set named by `data_config.name` and checks it."""
+    """Loads the data set named by `data_config.name` (local, else TFDS catalog) and checks it.
+
+    Local data sets are read through their prepared TFDS copy in the cache directory (prepared on
+    first use); catalog data sets from `data_dir`.
+    """
     name = data_config.name
-    if name not in LOADERS:
-        raise DataError(f"unknown data set {name!r}; valid data sets: {', '.join(sorted(LOADERS))}")
-    dataset = LOADERS[name](data_config)
+    if name in LOADERS:
+        dataset = prepared.load(name, data_config, LOADERS[name])
+    else:
+        dataset = catalog.load(name, data_config, str(prepared.default_data_dir(data_config)), tuple(sorted(LOADERS)))
     dataset.validate()
     return dataset

@@ -13,10 +13,14 @@ class DataError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class Split:
-    """One split: `inputs[i]` is an example, `labels[i]` its integer class."""
+    """One split: `inputs[i]` is an example, `labels[i]` its integer class.
+
+    `lengths[i]`, where given, is the true length of a variable-length sequence zero-padded in `inputs`.
+    """
 
     inputs: np.ndarray
     labels: np.ndarray
+    lengths: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])

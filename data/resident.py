@@ -1,12 +1,14 @@
 """Device-resident input: a whole split lives on the device and batches are gathered inside jit.
 
-For small data sets this removes the host from the hot loop entirely. The batch for a step is a
-pure function of (data, step, key): epoch `e` uses permutation `permutation(fold_in(key, e))`, so
-a run resumed at any step sees exactly the batches an uninterrupted run would.
+For small data sets this removes the host from the hot loop entirely. The batch for a step is a pure
+function of (seed, step): epoch `e` visits examples in `order.epoch_permutation(seed, e)`. The
+permutation is computed once per epoch on the device (`epoch_orders`), not once per step: sorting
+55000 keys costs ~10 ms on a CPU, a third of a fashion_mnist CNN step.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
@@ -14,22 +16,31 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from data import order
 from data.dataset import DataError, Split
 
 Arrays = dict[str, jax.Array]
 
 
 def to_device(split: Split) -> Arrays:
-    return {"inputs": jnp.asarray(split.inputs), "labels": jnp.asarray(split.labels)}
+    arrays = {"inputs": split.inputs, "labels": split.labels}
+    if split.lengths is not None:
+        arrays["lengths"] = split.lengths
+    return {name: jnp.asarray(array) for name, array in arrays.items()}
 
 
-def batch_at(data: Arrays, step: jax.Array, batch_size: int, key: jax.Array) -> Arrays:
-    """The training batch for `step`: shuffled without replacement within an epoch, remainder dropped."""
-    num_examples = data["labels"].shape[0]
-    steps_per_epoch = num_examples // batch_size
-    epoch, within = jnp.divmod(step, steps_per_epoch)
-    order = jax.random.permutation(jax.random.fold_in(key, epoch), num_examples)
-    indices = lax.dynamic_slice_in_dim(order, within * batch_size, batch_size)
+@functools.partial(jax.jit, static_argnames="num_examples")
+def epoch_orders(seed: jax.Array, epoch: jax.Array, num_examples: int) -> jax.Array:
+    """Permutations of epochs `epoch` and `epoch + 1`, shaped [2, n]: one call of k fused steps may
+    cross one epoch boundary (k <= steps per epoch is checked by the loop)."""
+    return jnp.stack([order.epoch_permutation(jnp, seed, epoch + i, num_examples) for i in range(2)])
+
+
+def batch_at(data: Arrays, orders: jax.Array, orders_epoch: jax.Array, step: jax.Array, batch_size: int) -> Arrays:
+    """The training batch for `step`, from `orders = epoch_orders(seed, orders_epoch)`; remainder dropped."""
+    num_examples = orders.shape[1]
+    epoch, within = jnp.divmod(step, order.steps_per_epoch(num_examples, batch_size))
+    indices = lax.dynamic_slice_in_dim(orders[epoch - orders_epoch], within * batch_size, batch_size)
     return {name: jnp.take(array, indices, axis=0) for name, array in data.items()}
 
 
@@ -37,6 +48,10 @@ def check_batch_size(split: Split, batch_size: int, dataset_name: str) -> None:
     if not 0 < batch_size <= len(split):
         raise DataError(f"batch_size {batch_size} does not fit data set {dataset_name!r}, whose train split "
                         f"has {len(split)} examples; choose --config.batch_size between 1 and {len(split)}")
+
+
+def nbytes(split: Split) -> int:
+    return sum(a.nbytes for a in (split.inputs, split.labels, split.lengths) if a is not None)
 
 
 def eval_batches(split: Split, batch_size: int) -> Arrays:
@@ -50,4 +65,7 @@ def eval_batches(split: Split, batch_size: int) -> Arrays:
         return jnp.asarray(array.reshape(num_batches, batch_size, *array.shape[1:]))
 
     mask = np.ones(len(split), bool)
-    return {"inputs": padded(split.inputs), "labels": padded(split.labels), "mask": padded(mask)}
+    out = {"inputs": padded(split.inputs), "labels": padded(split.labels), "mask": padded(mask)}
+    if split.lengths is not None:
+        out["lengths"] = padded(split.lengths)
+    return out

@@ -15,6 +15,10 @@ def get_config() -> ml_collections.ConfigDict:
         "split_seed": 0,          # seeds the held-out splits carved from train; not the training seed
         "source_dir": "",         # files a local data set is read from, where it takes any (fashion_mnist: IDX dir)
         "data_dir": "",           # prepared TFDS data; "" = $LAYERWISE_DATA_DIR or ~/.cache/layerwise/tensorflow_datasets
+        "pipeline": "auto",       # auto | resident (train split on the device) | grain (streamed from files)
+        "resident_max_mb": 1024,  # auto keeps the train split on the device up to this size
+        "workers": 0,             # grain: reader processes (0 = threads in this process)
+        "prefetch": 4,            # grain: batches read ahead
     })
     config.augment = ml_collections.ConfigDict({
         "crop_padding": 0,        # random crop after zero-padding by this many pixels; 0 = off

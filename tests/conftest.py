@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 os.environ.setdefault("LAYERWISE_COMPILATION_CACHE", tempfile.mkdtemp(prefix="layerwise-test-cache-"))
+# Prepared data sets: one private cache per test session (prepared on first use, then shared by all tests).
+os.environ.setdefault("LAYERWISE_DATA_DIR", tempfile.mkdtemp(prefix="layerwise-test-data-"))
 
 from train import runtime  # noqa: E402
 

@@ -24,14 +24,17 @@ from jax import lax
 
 import data as data_lib
 import models
+from data import order as data_order
 from data import resident
 from data.augment import augment
 from train import optim, overrides, runtime
 from train.checkpoint import Checkpointer
+from train.feed import make_feed
 from train.logs import MetricWriter, Progress, say
 from train.step import TrainState, create_state, eval_step, predict, train_step
 
 CONFIG_FILE, SUMMARY_FILE = "config.json", "summary.json"
+PIPELINES = ("auto", "resident", "grain")
 _NEVER = -1
 
 
@@ -67,11 +70,15 @@ def _accumulate(totals: Totals, metrics: dict[str, jax.Array], step: jax.Array) 
             "first_nonfinite_step": jnp.where((first == _NEVER) & bad, step, first)}
 
 
-def make_train_call(batch_size: int, steps_per_call: int, crop_padding: int = 0, flip: bool = False) -> Callable:
-    """`(state, totals, data, data_key) -> (state, totals)`: `steps_per_call` steps on device-resident data.
+def make_train_call(batch_size: int, steps_per_call: int, crop_padding: int = 0, flip: bool = False,
+                    feed: str = "resident") -> Callable:
+    """The compiled call that runs `steps_per_call` train steps.
 
-    The shuffling key is an argument, not a constant, so runs that differ only in seed share
-    one compiled program (and the persistent compilation cache).
+    feed='resident': `(state, totals, data, orders, orders_epoch, augment_key)`; the batch for each step is
+    gathered inside the call from device-resident `data` in the epoch order `orders`
+    (`resident.epoch_orders`). feed='host': `(state, totals, batches, augment_key)` with `batches`
+    stacked `[steps_per_call, batch, ...]` by the grain stream. Keys and orders are arguments, not
+    constants, so runs that differ only in seed share one compiled program (and the compilation cache).
 
     With `steps_per_call > 1` the steps are fused with `lax.scan` into one program (one dispatch).
     On CPU the scan is fully unrolled: XLA:CPU keeps its fast convolution kernels only outside
@@ -79,10 +86,8 @@ def make_train_call(batch_size: int, steps_per_call: int, crop_padding: int = 0,
     per-step calls there (README, "Performance"), so 1 is the default.
     """
 
-    def one_step(state: TrainState, totals: Totals, data: resident.Arrays,
-                 data_key: jax.Array) -> tuple[TrainState, Totals]:
-        shuffle_key, augment_key = jax.random.split(data_key)
-        batch = resident.batch_at(data, state.step, batch_size, shuffle_key)
+    def one_step(state: TrainState, totals: Totals, batch: resident.Arrays,
+                 augment_key: jax.Array) -> tuple[TrainState, Totals]:
         if crop_padding or flip:
             key = jax.random.fold_in(augment_key, state.step)
             batch = {**batch, "inputs": augment(batch["inputs"], key, crop_padding, flip)}
@@ -90,16 +95,30 @@ def make_train_call(batch_size: int, steps_per_call: int, crop_padding: int = 0,
         state, metrics = train_step(state, batch)
         return state, _accumulate(totals, metrics, step)
 
-    def call(state: TrainState, totals: Totals, data: resident.Arrays,
-             data_key: jax.Array) -> tuple[TrainState, Totals]:
+    def run(state: TrainState, totals: Totals, batch_for: Callable, augment_key: jax.Array):
         if steps_per_call == 1:
-            return one_step(state, totals, data, data_key)
+            return one_step(state, totals, batch_for(state, 0), augment_key)
         unroll = True if jax.default_backend() == "cpu" else 1
-        (state, totals), _ = lax.scan(lambda carry, _: (one_step(*carry, data, data_key), None), (state, totals),
-                                      None, length=steps_per_call, unroll=unroll)
+
+        def body(carry, i):
+            state, totals = carry
+            return one_step(state, totals, batch_for(state, i), augment_key), None
+
+        (state, totals), _ = lax.scan(body, (state, totals), jnp.arange(steps_per_call), unroll=unroll)
         return state, totals
 
-    return jax.jit(call, donate_argnums=(0, 1))
+    def resident_call(state, totals, data, orders, orders_epoch, augment_key):
+        return run(state, totals, lambda s, _: resident.batch_at(data, orders, orders_epoch, s.step, batch_size),
+                   augment_key)
+
+    def host_call(state, totals, batches, augment_key):
+        return run(state, totals, lambda _, i: jax.tree.map(lambda a: a[i], batches), augment_key)
+
+    if feed == "resident":
+        return jax.jit(resident_call, donate_argnums=(0, 1))
+    if feed == "host":
+        return jax.jit(host_call, donate_argnums=(0, 1, 2))
+    raise ValueError(f"unknown feed {feed!r}")
 
 
 @jax.jit
@@ -141,6 +160,11 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
             raise ConfigError(f"{key} must be positive, got {value}")
         if value % k:
             raise ConfigError(f"{key}={value} must be a multiple of steps_per_call={k}")
+    pipeline = config.data.get("pipeline", "auto")
+    if pipeline not in PIPELINES:
+        raise ConfigError(f"data.pipeline must be one of {', '.join(PIPELINES)}, got {pipeline!r}")
+    if config.data.get("workers", 0) < 0:
+        raise ConfigError(f"data.workers must be >= 0, got {config.data.workers}")
 
 
 def _write_json(path: Path, content: Any) -> None:
@@ -207,8 +231,12 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | os.Path
 
     dataset = data_lib.load(config.data)
     resident.check_batch_size(dataset.splits["train"], config.batch_size, dataset.name)
+    per_epoch = data_order.steps_per_epoch(len(dataset.splits["train"]), config.batch_size)
+    if config.steps_per_call > per_epoch:
+        raise ConfigError(f"steps_per_call={config.steps_per_call} exceeds the {per_epoch} steps of one epoch of "
+                          f"{dataset.name!r} at batch_size {config.batch_size}; lower it")
     model = models.create(config.model, dataset.num_classes)
-    init_key, data_key = jax.random.split(jax.random.key_data(jax.random.key(config.seed)))
+    init_key, augment_key = jax.random.split(jax.random.key_data(jax.random.key(config.seed)))
     state = create_state(model, optim.optimizer(config), dataset.input_shape, init_key)
 
     checkpointer = Checkpointer(workdir / "checkpoints", config.keep_checkpoints, warn=say)
@@ -220,15 +248,15 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | os.Path
 
     writer = MetricWriter(workdir, start_step)
     learning_rate = optim.schedule(config)
-    train_data = resident.to_device(dataset.splits["train"])
+    feed = make_feed(config, dataset, start_step)
     eval_data = {name: resident.eval_batches(split, config.eval_batch_size)
                  for name, split in dataset.splits.items() if name != "train"}
     totals = _zero_totals()
 
     compile_start = time.perf_counter()
     train_call = make_train_call(config.batch_size, config.steps_per_call, config.augment.crop_padding,
-                                 config.augment.flip).lower(
-        state, totals, train_data, data_key).compile()
+                                 config.augment.flip, feed.feed).lower(
+        state, totals, *feed.example_args(start_step), augment_key).compile()
     compile_seconds = time.perf_counter() - compile_start
 
     progress = Progress(config.num_steps, start_step)
@@ -247,7 +275,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | os.Path
     try:
         with _SignalCatcher() as signals:
             while step < config.num_steps:
-                state, totals = train_call(state, totals, train_data, data_key)
+                state, totals = train_call(state, totals, *feed.args(step), augment_key)
                 step += config.steps_per_call
                 if step % config.log_every == 0 or step == config.num_steps:
                     host = jax.device_get(totals)
@@ -275,6 +303,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | os.Path
         checkpointer.save(step, state)
         checkpointer.wait()
     finally:
+        feed.close()
         progress.close()
         checkpointer.close()
 

@@ -1,0 +1,180 @@
+"""Local data sets as TensorFlow Datasets builders: parsed once into array_record files, then reused.
+
+Every loader in `data.LOADERS` (a `load(data_config) -> Dataset` function that reads files shipped in
+packages) is wrapped in a TFDS `GeneratorBasedBuilder` whose features are `tfds.features.Tensor`, written
+with `file_format='array_record'`, so no TensorFlow is needed to write or read it. The prepared files
+live in the cache directory (`--config.data.data_dir`, else `$LAYERWISE_DATA_DIR`, else
+`~/.cache/layerwise/tensorflow_datasets`), one builder config per distinct content (split seed, source
+directory, ...). Reading back gives random access (`as_data_source`), which the grain pipeline streams from.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import ml_collections
+import numpy as np
+
+from data.dataset import DataError, Dataset, Split
+
+# Keys of `config.data` that change how data is fed, not what it is: they do not change the prepared files.
+PIPELINE_KEYS = frozenset({"name", "data_dir", "pipeline", "workers", "resident_max_mb", "prefetch"})
+SPLIT_FIELDS = tuple(f.name for f in dataclasses.fields(Split))
+
+
+def default_data_dir(data_config: ml_collections.ConfigDict | None = None) -> Path:
+    configured = data_config.get("data_dir", "") if data_config is not None else ""
+    return Path(configured or os.environ.get("LAYERWISE_DATA_DIR", "")
+                or Path.home() / ".cache" / "layerwise" / "tensorflow_datasets").expanduser()
+
+
+def builder_name(dataset_name: str) -> str:
+    """TFDS names are snake_case identifiers: 'uea/FingerMovements' -> 'layerwise_uea_fingermovements'."""
+    return "layerwise_" + re.sub(r"[^a-z0-9]+", "_", dataset_name.lower()).strip("_")
+
+
+def content_key(data_config: ml_collections.ConfigDict) -> str:
+    """The builder config name: the split seed, plus a digest of every other key that changes the content."""
+    content = {k: v for k, v in data_config.to_dict().items() if k not in PIPELINE_KEYS}
+    seed = content.pop("split_seed", 0)
+    digest = hashlib.sha1(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:8]
+    return f"split_seed_{seed}_{digest}"
+
+
+def _metadata(dataset: Dataset) -> dict[str, Any]:
+    """Everything about a Dataset except its arrays, as JSON (stored in the TFDS dataset info)."""
+    fields = {f.name: getattr(dataset, f.name) for f in dataclasses.fields(Dataset) if f.name != "splits"}
+    return json.loads(json.dumps(fields, default=lambda x: x.tolist() if isinstance(x, np.ndarray) else list(x)))
+
+
+def _features(dataset: Dataset) -> dict[str, Any]:
+    import tensorflow_datasets as tfds
+
+    train = dataset.splits["train"]
+    features = {}
+    for field in SPLIT_FIELDS:
+        array = getattr(train, field)
+        if array is not None:
+            features[field] = tfds.features.Tensor(shape=array.shape[1:], dtype=array.dtype)
+    return features
+
+
+def _make_builder(dataset_name: str, data_config: ml_collections.ConfigDict, data_dir: Path,
+                  loader: Callable[[ml_collections.ConfigDict], Dataset], version: str) -> Any:
+    import tensorflow_datasets as tfds
+
+    loaded: dict[str, Dataset] = {}
+
+    def dataset() -> Dataset:
+        if "value" not in loaded:
+            loaded["value"] = loader(data_config)
+            loaded["value"].validate()
+        return loaded["value"]
+
+    class LocalBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
+        VERSION = tfds.core.Version(version)
+        BUILDER_CONFIGS = [tfds.core.BuilderConfig(name=content_key(data_config),
+                                                   description=json.dumps(data_config.to_dict(), default=str))]
+
+        def _info(self) -> Any:
+            if self.is_prepared_on_disk:
+                features = None  # restored from the prepared files' own dataset_info.json
+            else:
+                features = tfds.features.FeaturesDict(_features(dataset()))
+            return tfds.core.DatasetInfo(
+                builder=self, features=features, description=f"layerwise local data set {dataset_name!r}",
+                disable_shuffling=True,  # record i is example i of the loader: same order as the loader
+                metadata=tfds.core.MetadataDict(dataset=_metadata(dataset())) if features else None)
+
+        def _split_generators(self, dl_manager: Any) -> dict[str, Iterator]:
+            return {name: self._generate_examples(split) for name, split in dataset().splits.items()}
+
+        def _generate_examples(self, split: Split) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
+            arrays = {f: getattr(split, f) for f in SPLIT_FIELDS if getattr(split, f) is not None}
+            for i in range(len(split)):
+                yield i, {f: a[i] for f, a in arrays.items()}
+
+    LocalBuilder.name = builder_name(dataset_name)
+    LocalBuilder.is_prepared_on_disk = (data_dir / LocalBuilder.name / content_key(data_config) / version
+                                        / "dataset_info.json").exists()
+    return LocalBuilder(data_dir=str(data_dir), file_format="array_record")
+
+
+@contextlib.contextmanager
+def _lock(path: Path) -> Iterator[None]:
+    """Serialises preparation between processes (two runs of a sweep, tests) on one cache directory."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def builder(dataset_name: str, data_config: ml_collections.ConfigDict,
+            loader: Callable[[ml_collections.ConfigDict], Dataset], version: str = "1.0.0",
+            prepare: bool = True) -> Any:
+    """The TFDS builder of a local data set, prepared into the cache on first use when `prepare`."""
+    data_dir = default_data_dir(data_config)
+    built = _make_builder(dataset_name, data_config, data_dir, loader, version)
+    if prepare and not built.is_prepared_on_disk:
+        try:
+            with _lock(data_dir / f".{builder_name(dataset_name)}.lock"):
+                built = _make_builder(dataset_name, data_config, data_dir, loader, version)
+                if not built.is_prepared_on_disk:
+                    import tensorflow_datasets as tfds
+
+                    print(f"preparing data set {dataset_name!r} into {data_dir} (once)", flush=True)
+                    tfds.disable_progress_bar()
+                    built.download_and_prepare()
+                    built = _make_builder(dataset_name, data_config, data_dir, loader, version)
+        except OSError as error:
+            raise DataError(f"data set {dataset_name!r}: cannot write the prepared copy under {data_dir} "
+                            f"({error}); set --config.data.data_dir or $LAYERWISE_DATA_DIR to a writable "
+                            "directory") from error
+    return built
+
+
+def metadata(built: Any) -> dict[str, Any]:
+    return dict(built.info.metadata["dataset"])
+
+
+def sources(built: Any) -> dict[str, Any]:
+    """Random-access readers per split (`len`, `[i]`, `__getitems__`), for grain."""
+    return {name: built.as_data_source(split=name) for name in built.info.splits.keys()}
+
+
+def dtypes(built: Any) -> dict[str, np.dtype]:
+    """The dtype each field was written with (reading widens some integers; we narrow them back)."""
+    return {name: np.dtype(feature.np_dtype) for name, feature in built.info.features.items()}
+
+
+def read_all(source: Any, field_dtypes: dict[str, np.dtype], batch: int = 8192) -> Split:
+    """A whole split as numpy arrays (the device-resident path reads this once)."""
+    fields: dict[str, list[np.ndarray]] = {}
+    for start in range(0, len(source), batch):
+        records = source.__getitems__(list(range(start, min(start + batch, len(source)))))
+        for field in records[0]:
+            fields.setdefault(field, []).append(np.stack([r[field] for r in records]).astype(field_dtypes[field]))
+    return Split(**{field: np.concatenate(parts) for field, parts in fields.items()})
+
+
+def load(dataset_name: str, data_config: ml_collections.ConfigDict,
+         loader: Callable[[ml_collections.ConfigDict], Dataset], version: str = "1.0.0") -> Dataset:
+    """The data set read back from its prepared TFDS copy (preparing it first if needed)."""
+    built = builder(dataset_name, data_config, loader, version)
+    try:
+        splits = {name: read_all(source, dtypes(built)) for name, source in sources(built).items()}
+    except Exception as error:  # array_record raises several types on damaged files
+        raise DataError(f"data set {dataset_name!r}: the prepared copy under {built.data_dir} is unreadable "
+                        f"({type(error).__name__}: {error}); delete that directory to prepare it again") from error
+    return Dataset(splits=splits, **metadata(built))

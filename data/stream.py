@@ -1,0 +1,87 @@
+"""Streaming input with grain: batches are read from a random-access source on the host, in threads
+or worker processes, while the device trains.
+
+The batch for a step is the same pure function of (seed, step) as on the device-resident path
+(`data.order`), so both paths give the same batches, and a stream restarted at step k yields exactly
+what an uninterrupted one yields from k: grain's `MapDataset` is indexed by call number, so resuming
+needs no iterator state.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import grain
+from absl import flags
+import numpy as np
+
+from data import order
+from data.dataset import Split
+
+Batch = dict[str, np.ndarray]
+
+
+class ArraySource:
+    """Random access into in-memory numpy splits (catalog data sets, tests)."""
+
+    def __init__(self, split: Split) -> None:
+        self.arrays = {name: array for name, array in (("inputs", split.inputs), ("labels", split.labels),
+                                                       ("lengths", split.lengths)) if array is not None}
+
+    def __len__(self) -> int:
+        return len(self.arrays["labels"])
+
+    def gather(self, indices: np.ndarray) -> Batch:
+        return {name: array[indices] for name, array in self.arrays.items()}
+
+
+class RecordSource:
+    """Random access into a prepared TFDS split (array_record files), read record by record."""
+
+    def __init__(self, source: Any, dtypes: dict[str, np.dtype]) -> None:
+        self.source, self.dtypes = source, dtypes
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def gather(self, indices: np.ndarray) -> Batch:
+        records = self.source.__getitems__([int(i) for i in indices])
+        return {name: np.stack([r[name] for r in records]).astype(dtype) for name, dtype in self.dtypes.items()}
+
+
+class CallBatches:
+    """Maps a call number to the stacked batches of its `steps_per_call` steps: [k, batch, ...]."""
+
+    def __init__(self, source: ArraySource | RecordSource, seed: int, batch_size: int, steps_per_call: int) -> None:
+        self.source, self.seed, self.batch_size, self.steps_per_call = source, seed, batch_size, steps_per_call
+        self._orders: dict[int, np.ndarray] = {}
+
+    def _order(self, epoch: int) -> np.ndarray:
+        if epoch not in self._orders:
+            if len(self._orders) > 2:
+                self._orders.pop(min(self._orders))
+            self._orders[epoch] = order.epoch_permutation(np, self.seed, epoch, len(self.source))
+        return self._orders[epoch]
+
+    def indices(self, step: int) -> np.ndarray:
+        epoch, within = divmod(step, order.steps_per_epoch(len(self.source), self.batch_size))
+        return self._order(epoch)[within * self.batch_size:(within + 1) * self.batch_size]
+
+    def __call__(self, call: int) -> Batch:
+        first = call * self.steps_per_call
+        steps = [self.source.gather(self.indices(first + i)) for i in range(self.steps_per_call)]
+        return {name: np.stack([s[name] for s in steps]) for name in steps[0]}
+
+
+def train_batches(source: ArraySource | RecordSource, seed: int, batch_size: int, steps_per_call: int,
+                  start_step: int, num_steps: int, workers: int = 0, prefetch: int = 4) -> Iterator[Batch]:
+    """Batches for steps [start_step, num_steps), stacked per call; `workers` > 0 reads in processes."""
+    if not flags.FLAGS.is_parsed():  # grain reads its absl flags; a library caller may not have parsed any
+        flags.FLAGS.mark_as_parsed()
+    dataset = grain.MapDataset.range(start_step // steps_per_call, num_steps // steps_per_call)
+    dataset = dataset.map(CallBatches(source, seed, batch_size, steps_per_call))
+    stream = dataset.to_iter_dataset(grain.ReadOptions(num_threads=max(1, prefetch // 2),
+                                                       prefetch_buffer_size=prefetch))
+    if workers > 0:
+        stream = stream.mp_prefetch(grain.MultiprocessingOptions(num_workers=workers))
+    return iter(stream)

@@ -28,7 +28,7 @@ TEXT_CONVERTERS: dict[str, Converter] = {}
 
 
 def how_to_get(name: str, data_dir: str) -> str:
-    return (f"on a machine with internet run `python -m data prepare {name} --data_dir={data_dir}` (it needs "
+    return (f"on a machine with internet run `python -m data --prepare={name} --data_dir={data_dir}` (it needs "
             f"`pip install tensorflow`) and copy that directory here, or point --config.data.data_dir at a "
             "prepared tensorflow_datasets directory")
 

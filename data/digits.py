@@ -16,6 +16,9 @@ from data.splits import stratified_split
 TEST_FRACTION = 0.2
 VALIDATION_FRACTION = 0.1
 
+SOURCE = "scikit-learn: sklearn.datasets.load_digits() (pip install scikit-learn)"
+SPLITS = {"train": 1295, "validation": 143, "test": 359}  # examples per split at split_seed 0 (checked by tests)
+
 
 def load(config: ml_collections.ConfigDict) -> Dataset:
     """Images as float32 NHWC in [0, 1], labels as int32."""

@@ -49,6 +49,14 @@ def content_key(data_config: ml_collections.ConfigDict) -> str:
     return f"split_seed_{seed}_{digest}"
 
 
+def prepared_path(dataset_name: str, data_config: ml_collections.ConfigDict, version: str = "1.0.0") -> Path:
+    return default_data_dir(data_config) / builder_name(dataset_name) / content_key(data_config) / version
+
+
+def is_prepared(dataset_name: str, data_config: ml_collections.ConfigDict, version: str = "1.0.0") -> bool:
+    return (prepared_path(dataset_name, data_config, version) / "dataset_info.json").exists()
+
+
 def _metadata(dataset: Dataset) -> dict[str, Any]:
     """Everything about a Dataset except its arrays, as JSON (stored in the TFDS dataset info)."""
     fields = {f.name: getattr(dataset, f.name) for f in dataclasses.fields(Dataset) if f.name != "splits"}
@@ -103,8 +111,7 @@ def _make_builder(dataset_name: str, data_config: ml_collections.ConfigDict, dat
                 yield i, {f: a[i] for f, a in arrays.items()}
 
     LocalBuilder.name = builder_name(dataset_name)
-    LocalBuilder.is_prepared_on_disk = (data_dir / LocalBuilder.name / content_key(data_config) / version
-                                        / "dataset_info.json").exists()
+    LocalBuilder.is_prepared_on_disk = is_prepared(dataset_name, data_config, version)
     return LocalBuilder(data_dir=str(data_dir), file_format="array_record")
 
 

@@ -117,7 +117,7 @@ def make_train_call(batch_size: int, steps_per_call: int, crop_padding: int = 0,
     if feed == "resident":
         return jax.jit(resident_call, donate_argnums=(0, 1))
     if feed == "host":
-        return jax.jit(host_call, donate_argnums=(0, 1, 2))
+        return jax.jit(host_call, donate_argnums=(0, 1))
     raise ValueError(f"unknown feed {feed!r}")
 
 

@@ -30,6 +30,7 @@ from data.augment import augment
 from train import optim, overrides, runtime
 from train.checkpoint import Checkpointer
 from train.feed import make_feed
+from train.parallel import DataParallel, MeshError, is_primary, to_host
 from train.logs import MetricWriter, Progress, say
 from train.step import TrainState, create_state, eval_step, predict, train_step
 
@@ -71,7 +72,7 @@ def _accumulate(totals: Totals, metrics: dict[str, jax.Array], step: jax.Array) 
 
 
 def make_train_call(batch_size: int, steps_per_call: int, crop_padding: int = 0, flip: bool = False,
-                    feed: str = "resident") -> Callable:
+                    feed: str = "resident", parallel: DataParallel | None = None) -> Callable:
     """The compiled call that runs `steps_per_call` train steps.
 
     feed='resident': `(state, totals, data, orders, orders_epoch, augment_key)`; the batch for each step is
@@ -108,8 +109,11 @@ def make_train_call(batch_size: int, steps_per_call: int, crop_padding: int = 0,
         return state, totals
 
     def resident_call(state, totals, data, orders, orders_epoch, augment_key):
-        return run(state, totals, lambda s, _: resident.batch_at(data, orders, orders_epoch, s.step, batch_size),
-                   augment_key)
+        def batch_for(s: TrainState, _: Any) -> resident.Arrays:
+            batch = resident.batch_at(data, orders, orders_epoch, s.step, batch_size)
+            return parallel.constrain_batch(batch) if parallel is not None else batch
+
+        return run(state, totals, batch_for, augment_key)
 
     def host_call(state, totals, batches, augment_key):
         return run(state, totals, lambda _, i: jax.tree.map(lambda a: a[i], batches), augment_key)
@@ -137,7 +141,7 @@ def confusion_matrix(state: TrainState, batches: resident.Arrays, num_classes: i
     """counts[true, predicted] over a padded split from `resident.eval_batches`."""
     total = sum(_confusion_batch(state, batches, jnp.int32(i), num_classes)
                 for i in range(batches["labels"].shape[0]))
-    return np.asarray(total).reshape(num_classes, num_classes).astype(np.int64)
+    return to_host(total).reshape(num_classes, num_classes).astype(np.int64)
 
 
 def evaluate(state: TrainState, batches: resident.Arrays) -> dict[str, float]:
@@ -146,7 +150,7 @@ def evaluate(state: TrainState, batches: resident.Arrays) -> dict[str, float]:
     for i in range(batches["labels"].shape[0]):
         out = _eval_batch(state, batches, jnp.int32(i))
         sums = out if sums is None else jax.tree.map(jnp.add, sums, out)
-    sums = jax.device_get(sums)
+    sums = to_host(sums)
     return {"loss": float(sums["loss_sum"] / sums["count"]), "accuracy": float(sums["correct"] / sums["count"])}
 
 
@@ -202,6 +206,13 @@ def num_params(params: Any) -> int:
     return int(sum(np.prod(x.shape) for x in jax.tree.leaves(params)))
 
 
+class _Silent:
+    """Stands in for the metric writer and progress bar on processes other than 0."""
+
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        return lambda *args, **kwargs: None
+
+
 class _SignalCatcher:
     """Turns SIGTERM/SIGINT into a flag the loop checks between compiled calls."""
 
@@ -235,31 +246,40 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | os.Path
     if config.steps_per_call > per_epoch:
         raise ConfigError(f"steps_per_call={config.steps_per_call} exceeds the {per_epoch} steps of one epoch of "
                           f"{dataset.name!r} at batch_size {config.batch_size}; lower it")
+    try:
+        parallel = DataParallel(config.mesh.data)
+        parallel.check_batch_size(config.batch_size)
+    except MeshError as error:
+        raise ConfigError(str(error)) from error
     model = models.create(config.model, dataset.num_classes)
     init_key, augment_key = jax.random.split(jax.random.key_data(jax.random.key(config.seed)))
-    state = create_state(model, optim.optimizer(config), dataset.input_shape, init_key)
+    state = parallel.replicate(create_state(model, optim.optimizer(config), dataset.input_shape, init_key))
+    augment_key = parallel.replicate(augment_key)
 
     checkpointer = Checkpointer(workdir / "checkpoints", config.keep_checkpoints, warn=say)
     state, start_step = checkpointer.restore(state)
     if start_step:
         say(f"resuming {config.experiment} from step {start_step} in {workdir}")
-    _write_json(workdir / CONFIG_FILE, {"config": json.loads(config.to_json()), "seed": config.seed,
-                                        **runtime.environment()})
+    primary = is_primary()
+    if primary:
+        _write_json(workdir / CONFIG_FILE, {"config": json.loads(config.to_json()), "seed": config.seed,
+                                            **runtime.environment()})
 
-    writer = MetricWriter(workdir, start_step)
+    writer = MetricWriter(workdir, start_step) if primary else _Silent()
     learning_rate = optim.schedule(config)
-    feed = make_feed(config, dataset, start_step)
-    eval_data = {name: resident.eval_batches(split, config.eval_batch_size)
+    feed = make_feed(config, dataset, start_step, parallel)
+    eval_data = {name: parallel.replicate(resident.eval_batches(split, config.eval_batch_size))
                  for name, split in dataset.splits.items() if name != "train"}
-    totals = _zero_totals()
+    zero_totals = lambda: parallel.replicate(_zero_totals())  # noqa: E731
+    totals = zero_totals()
 
     compile_start = time.perf_counter()
     train_call = make_train_call(config.batch_size, config.steps_per_call, config.augment.crop_padding,
-                                 config.augment.flip, feed.feed).lower(
+                                 config.augment.flip, feed.feed, parallel).lower(
         state, totals, *feed.example_args(start_step), augment_key).compile()
     compile_seconds = time.perf_counter() - compile_start
 
-    progress = Progress(config.num_steps, start_step)
+    progress = Progress(config.num_steps, start_step) if primary else _Silent()
     step, window_start, window_step = start_step, time.perf_counter(), start_step
     train_start = time.perf_counter()
 
@@ -278,7 +298,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | os.Path
                 state, totals = train_call(state, totals, *feed.args(step), augment_key)
                 step += config.steps_per_call
                 if step % config.log_every == 0 or step == config.num_steps:
-                    host = jax.device_get(totals)
+                    host = to_host(totals)
                     check_finite(host)
                     now = time.perf_counter()
                     metrics = {"loss": float(host["loss_sum"] / host["count"]),
@@ -287,13 +307,13 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | os.Path
                                "examples_per_sec": (step - window_step) * config.batch_size / (now - window_start)}
                     writer.write(step, "train", metrics)
                     progress.update(step, metrics)
-                    totals, window_start, window_step = _zero_totals(), time.perf_counter(), step
+                    totals, window_start, window_step = zero_totals(), time.perf_counter(), step
                 if config.eval_every and step % config.eval_every == 0 and step < config.num_steps \
                         and "validation" in eval_data:
                     writer.write(step, "validation", evaluate(state, eval_data["validation"]))
                     window_start = time.perf_counter()
                 if signals.signum is not None or step % config.checkpoint_every == 0 or step == config.num_steps:
-                    check_finite(jax.device_get(totals))
+                    check_finite(to_host(totals))
                     checkpointer.save(step, state)
                 if signals.signum is not None:
                     checkpointer.wait()
@@ -322,11 +342,14 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | os.Path
         "compile_seconds": compile_seconds,
         "examples_per_sec": (step - start_step) * config.batch_size / train_seconds if step > start_step else 0.0,
         "num_params": num_params(state.params),
+        "data_parallel_devices": parallel.size,
+        "processes": jax.process_count(),
         "seed": config.seed,
         "eval_split": dataset.eval_split,
         "eval": results[dataset.eval_split],
         "splits": results,
         "confusion_matrix": confusion.tolist(),
     }
-    _write_json(workdir / SUMMARY_FILE, summary)
+    if primary:
+        _write_json(workdir / SUMMARY_FILE, summary)
     return summary

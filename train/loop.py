@@ -253,7 +253,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | os.Path
         parallel.check_batch_size(config.batch_size)
     except MeshError as error:
         raise ConfigError(str(error)) from error
-    model = models.create(config.model, dataset.num_classes)
+    model = models.create(config.model, dataset.num_classes, config.get("dtype", "float32"))
     init_key, augment_key = jax.random.split(jax.random.key_data(jax.random.key(config.seed)))
     state = parallel.replicate(create_state(model, optim.optimizer(config), dataset.input_shape, init_key))
     augment_key = parallel.replicate(augment_key)

@@ -51,5 +51,6 @@ def get_config() -> ml_collections.ConfigDict:
     config.log_every = 50         # train metrics are pulled from the device only at these steps
     config.eval_every = 0         # validation eval interval in steps; 0 = only at the end
     config.checkpoint_every = 200
+    config.profile_steps = 0      # >0: a JAX profiler trace of this many train calls, in WORKDIR/profile
     config.keep_checkpoints = 3
     return config

@@ -11,12 +11,18 @@ from typing import Any, Callable
 import flax.linen as nn
 import ml_collections
 
+from models.bow import BagOfWords
 from models.cnn import SmallCNN
 from models.linear import Linear
+from models.rnn import RNNClassifier, RNNLanguageModel, RNNRegressor
 
 REGISTRY: dict[str, Callable[..., nn.Module]] = {
     "linear": Linear,
     "cnn": SmallCNN,
+    "rnn_classifier": RNNClassifier,
+    "rnn_lm": RNNLanguageModel,
+    "rnn_regressor": RNNRegressor,
+    "bow": BagOfWords,
 }
 
 

@@ -33,15 +33,17 @@ def final_hidden(carry: Any) -> jax.Array:
     return carry[1] if isinstance(carry, tuple) else carry
 
 
-def zero_carry(cell: str, hidden: int, batch_size: int) -> Any:
+def zero_carry(cell: str, hidden: int, batch_size: int, dtype: Any = jnp.float32) -> Any:
     """Zeros shaped like a cell's carry; separate buffers, since a train state's arrays are donated."""
     def zeros() -> jax.Array:
-        return jnp.zeros((batch_size, hidden), jnp.float32)
+        return jnp.zeros((batch_size, hidden), dtype)
     return (zeros(), zeros()) if cell == "lstm" else zeros()
 
 
 def as_sequence(x: jax.Array) -> jax.Array:
-    """[batch, time, ...features] -> [batch, time, features]: an 8x8 digit becomes 8 steps of 8 pixels."""
+    """[batch, time, ...features] -> float [batch, time, features]: an 8x8 digit becomes 8 steps of 8 pixels."""
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        x = x.astype(jnp.float32)
     return x.reshape(x.shape[0], x.shape[1], -1) if x.ndim != 3 else x
 
 
@@ -73,7 +75,12 @@ class RecurrentStack(nn.Module):
         for layer in range(self.num_layers):
             if layer:
                 x = nn.Dropout(self.dropout, deterministic=not train)(x)
-            start = None if initial_carry is None else initial_carry[layer]
+            if initial_carry is not None:
+                start = initial_carry[layer]
+            else:  # zeros in the inputs' dtype (flax's default carry is float32 even for float64 inputs)
+                start = zero_carry(self.cell, self.hidden, x.shape[0], x.dtype)
+                if self.bidirectional:
+                    start = (start, zero_carry(self.cell, self.hidden, x.shape[0], x.dtype))
             if self.bidirectional:
                 rnn = nn.Bidirectional(nn.RNN(make_cell(self.cell, self.hidden)),
                                        nn.RNN(make_cell(self.cell, self.hidden)), return_carry=True)
@@ -119,7 +126,7 @@ class RNNClassifier(nn.Module):
             x = nn.Embed(self.vocab_size, self.embed_dim)(x.astype(jnp.int32))
             x = nn.Dropout(self.embed_dropout, deterministic=not train)(x)
         else:
-            x = as_sequence(x.astype(jnp.float32))
+            x = as_sequence(x)
         if lengths is not None:
             lengths = jnp.clip(lengths.astype(jnp.int32), 1, x.shape[1])  # an empty sequence reads one step
         carries, outputs = RecurrentStack(self.cell, self.hidden, self.num_layers, self.bidirectional,
@@ -171,7 +178,7 @@ class RNNRegressor(nn.Module):
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False, lengths: jax.Array | None = None) -> jax.Array:
-        x = as_sequence(x.astype(jnp.float32))
+        x = as_sequence(x)
         carries, _ = RecurrentStack(self.cell, self.hidden, self.num_layers, False, self.dropout)(
             x, lengths, train=train)
         h = nn.Dropout(self.dropout, deterministic=not train)(final_hidden(carries[-1]))

@@ -63,3 +63,23 @@ def test_sunspot_forecasts_beat_persistence(name, tmp_path):
 def test_catalog_sequence_experiments_name_their_data_sets():
     assert experiments.get_config("imdb_lstm").data.name == "imdb_reviews"
     assert experiments.get_config("tiny_shakespeare_lstm").data.name == "tiny_shakespeare"
+
+
+@pytest.mark.parametrize("name", ["imdb_lstm", "tiny_shakespeare_lstm"])
+def test_mocked_catalog_text_flows_through_the_sequence_experiments(name, tmp_path, monkeypatch):
+    import numpy as np
+    import tensorflow_datasets as tfds
+
+    import data
+    from data import catalog
+    monkeypatch.setattr(catalog, "preparation_blocker", lambda: None)  # the mock stands in for the download
+    config = experiments.get_config(name)
+    overrides.apply(config, [(k, str(v)) for k, v in {
+        "model.hidden": 8, "model.embed_dim": 8, "num_steps": 4, "batch_size": 2, "log_every": 2,
+        "eval_every": 0, "checkpoint_every": 4, "data.seq_len" if "shakespeare" in name else "data.max_tokens": 8,
+        "data.data_dir": str(tmp_path / "data")}.items()])
+    with tfds.testing.mock_data(num_examples=24):
+        dataset = data.load(config.data)
+        summary = loop.train_and_evaluate(config, tmp_path / "run")
+    assert set(dataset.splits) == {"train", "validation", "test"}
+    assert dataset.input_shape == (8,) and np.isfinite(summary["eval"]["loss"])

@@ -38,6 +38,10 @@ def get_config() -> ml_collections.ConfigDict:
         "warmup_steps": 0,
     })
 
+    config.mesh = ml_collections.ConfigDict({
+        "data": -1,               # devices on the data-parallel axis; -1 = every device of every process
+    })
+
     config.num_steps = 1000
     config.batch_size = 128
     config.eval_batch_size = 512

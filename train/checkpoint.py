@@ -35,7 +35,10 @@ class Checkpointer:
         """Starts writing `state` at `step`; returns once device buffers are copied (they may be donated next)."""
         if step in self._manager.all_steps():
             return
-        self._manager.save(step, args=ocp.args.StandardSave(state))
+        try:
+            self._manager.save(step, args=ocp.args.StandardSave(state))
+        except OSError as error:
+            raise self._write_error(step, error) from error
 
     def restore(self, target: Any) -> tuple[Any, int]:
         """The newest readable checkpoint shaped like `target`, and its step; `(target, 0)` if there is none."""
@@ -54,7 +57,18 @@ class Checkpointer:
 
     def wait(self) -> None:
         """Blocks until every started save is on disk."""
-        self._manager.wait_until_finished()
+        try:
+            self._manager.wait_until_finished()
+        except OSError as error:
+            raise self._write_error(None, error) from error
+
+    def _write_error(self, step: int | None, error: OSError) -> "CheckpointError":
+        """A failed write (full disk, lost permissions) leaves the older checkpoints as they were."""
+        kept = [s for s in self._manager.all_steps() if s != step]
+        last = f"the last good checkpoint (step {max(kept)}) is kept" if kept else "no earlier checkpoint exists"
+        at = f" at step {step}" if step is not None else ""
+        return CheckpointError(f"could not write the checkpoint{at} in {self.directory}: "
+                               f"{error.strerror or error}; {last}; free space and run the same command to resume")
 
     def close(self) -> None:
         self._manager.close()
@@ -62,8 +76,12 @@ class Checkpointer:
 
 def read(directory: str | Path, step: int | None = None) -> tuple[int, Any]:
     """A saved state as plain nested dicts of arrays (no model needed): for inspection, tools and tests."""
-    with ocp.CheckpointManager(Path(directory).absolute()) as manager:
+    with ocp.CheckpointManager(Path(directory).absolute(), item_handlers=ocp.StandardCheckpointHandler()) as manager:
         step = manager.latest_step() if step is None else step
         if step is None:
             raise CheckpointError(f"no checkpoint in {directory}")
-        return step, manager.restore(step, args=ocp.args.StandardRestore())
+        # Restored onto this process's first device, whatever mesh or process count wrote it.
+        device = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
+        target = jax.tree.map(lambda m: jax.ShapeDtypeStruct(m.shape, m.dtype, sharding=device),
+                              manager.item_metadata(step).tree)
+        return step, manager.restore(step, args=ocp.args.StandardRestore(target))

@@ -17,6 +17,7 @@ import numpy as np
 import data as data_lib
 from data import order, prepared, resident, stream
 from data.dataset import Dataset
+from train.parallel import DataParallel
 
 
 class ResidentFeed:
@@ -24,8 +25,9 @@ class ResidentFeed:
 
     feed = "resident"
 
-    def __init__(self, dataset: Dataset, seed: int, batch_size: int) -> None:
-        self.data = resident.to_device(dataset.splits["train"])
+    def __init__(self, dataset: Dataset, seed: int, batch_size: int, parallel: DataParallel | None = None) -> None:
+        self.parallel = parallel or DataParallel(1)
+        self.data = self.parallel.replicate(resident.to_device(dataset.splits["train"]))
         self.num_examples = len(dataset.splits["train"])
         self.seed, self.batch_size = np.uint32(seed), batch_size
         self._epoch: int | None = None
@@ -34,7 +36,7 @@ class ResidentFeed:
     def args(self, step: int) -> tuple[Any, ...]:
         epoch = step // order.steps_per_epoch(self.num_examples, self.batch_size)
         if epoch != self._epoch:
-            self._orders = resident.epoch_orders(self.seed, np.int32(epoch), self.num_examples)
+            self._orders = self.parallel.replicate(resident.epoch_orders(self.seed, np.int32(epoch), self.num_examples))
             self._epoch = epoch
         return self.data, self._orders, np.int32(self._epoch)
 
@@ -51,17 +53,20 @@ class StreamFeed:
     feed = "host"
 
     def __init__(self, source: stream.ArraySource | stream.RecordSource, seed: int, batch_size: int,
-                 steps_per_call: int, start_step: int, num_steps: int, workers: int, prefetch: int) -> None:
+                 steps_per_call: int, start_step: int, num_steps: int, workers: int, prefetch: int,
+                 parallel: DataParallel | None = None) -> None:
         self.source, self.batch_size, self.steps_per_call = source, batch_size, steps_per_call
+        self.parallel = parallel or DataParallel(1)
         self._batches = stream.train_batches(source, seed, batch_size, steps_per_call, start_step, num_steps,
-                                             workers, prefetch)
+                                             workers, prefetch, rows=self.parallel.local_rows(batch_size))
 
     def args(self, step: int) -> tuple[Any, ...]:
-        return (jax.device_put(next(self._batches)),)
+        return (self.parallel.shard_stacked(next(self._batches), self.batch_size),)
 
     def example_args(self, step: int) -> tuple[Any, ...]:
         sample = self.source.gather(np.arange(1))
-        return ({name: jax.ShapeDtypeStruct((self.steps_per_call, self.batch_size, *a.shape[1:]), a.dtype)
+        return ({name: jax.ShapeDtypeStruct((self.steps_per_call, self.batch_size, *a.shape[1:]), a.dtype,
+                                            sharding=self.parallel.stacked_batch)
                  for name, a in sample.items()},)
 
     def close(self) -> None:
@@ -76,14 +81,15 @@ def choose_pipeline(data_config: ml_collections.ConfigDict, dataset: Dataset) ->
     return pipeline
 
 
-def make_feed(config: ml_collections.ConfigDict, dataset: Dataset, start_step: int) -> ResidentFeed | StreamFeed:
+def make_feed(config: ml_collections.ConfigDict, dataset: Dataset, start_step: int,
+              parallel: DataParallel | None = None) -> ResidentFeed | StreamFeed:
     pipeline = choose_pipeline(config.data, dataset)
     if pipeline == "resident":
-        return ResidentFeed(dataset, config.seed, config.batch_size)
+        return ResidentFeed(dataset, config.seed, config.batch_size, parallel)
     if config.data.name in data_lib.LOADERS:  # stream from the prepared array_record files
         built = prepared.builder(config.data.name, config.data, data_lib.LOADERS[config.data.name])
         source: Any = stream.RecordSource(prepared.sources(built)["train"], prepared.dtypes(built))
     else:
         source = stream.ArraySource(dataset.splits["train"])
     return StreamFeed(source, config.seed, config.batch_size, config.steps_per_call, start_step,
-                      config.num_steps, config.data.get("workers", 0), config.data.get("prefetch", 4))
+                      config.num_steps, config.data.get("workers", 0), config.data.get("prefetch", 4), parallel)

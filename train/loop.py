@@ -28,9 +28,10 @@ from data import order as data_order
 from data import resident
 from data.augment import augment
 from train import optim, overrides, runtime, tasks
+from train import task_feed
 from train.checkpoint import Checkpointer
-from train import task_feed as tasks_feed
 from train.feed import make_feed
+from train.parallel import DataParallel, MeshError, is_primary, to_host
 from train.logs import MetricWriter, Progress, say
 from train.step import TrainState, create_state, eval_step, eval_streams, predict, train_step
 
@@ -72,7 +73,8 @@ def _accumulate(totals: Totals, metrics: dict[str, jax.Array], step: jax.Array) 
 
 
 def make_train_call(batch_size: int, steps_per_call: int, crop_padding: int = 0, flip: bool = False,
-                    feed: str = "resident", task: tasks.Task = tasks.CLASSIFICATION) -> Callable:
+                    feed: str = "resident", parallel: DataParallel | None = None,
+                    task: tasks.Task = tasks.CLASSIFICATION) -> Callable:
     """The compiled call that runs `steps_per_call` train steps.
 
     feed='resident': `(state, totals, data, orders, orders_epoch, augment_key)`; the batch for each step is
@@ -109,8 +111,11 @@ def make_train_call(batch_size: int, steps_per_call: int, crop_padding: int = 0,
         return state, totals
 
     def resident_call(state, totals, data, orders, orders_epoch, augment_key):
-        return run(state, totals, lambda s, _: resident.batch_at(data, orders, orders_epoch, s.step, batch_size),
-                   augment_key)
+        def batch_for(s: TrainState, _: Any) -> resident.Arrays:
+            batch = resident.batch_at(data, orders, orders_epoch, s.step, batch_size)
+            return parallel.constrain_batch(batch) if parallel is not None else batch
+
+        return run(state, totals, batch_for, augment_key)
 
     def host_call(state, totals, batches, augment_key):
         return run(state, totals, lambda _, i: jax.tree.map(lambda a: a[i], batches), augment_key)
@@ -143,19 +148,19 @@ def confusion_matrix(state: TrainState, batches: resident.Arrays, num_classes: i
     """counts[true, predicted] over a padded split from `resident.eval_batches`."""
     total = sum(_confusion_batch(state, batches, jnp.int32(i), num_classes)
                 for i in range(batches["labels"].shape[0]))
-    return np.asarray(total).reshape(num_classes, num_classes).astype(np.int64)
+    return to_host(total).reshape(num_classes, num_classes).astype(np.int64)
 
 
 def evaluate(state: TrainState, batches: resident.Arrays, task: tasks.Task = tasks.CLASSIFICATION) -> dict[str, float]:
     """The task's metrics (loss and accuracy for classification) over a padded split from `resident.eval_batches`."""
     if task.carries_state:
-        return task.summarize(jax.device_get(_eval_streams(state, batches, task, EVAL_STREAMS)))
+        return task.summarize(to_host(_eval_streams(state, batches, task, EVAL_STREAMS)))
     sums = None
     for i in range(batches["labels"].shape[0]):
         out = _eval_batch(state, batches, jnp.int32(i)) if task == tasks.CLASSIFICATION else \
             _eval_batch(state, batches, jnp.int32(i), task)
         sums = out if sums is None else jax.tree.map(jnp.add, sums, out)
-    sums = jax.device_get(sums)
+    sums = to_host(sums)
     if task == tasks.CLASSIFICATION:
         return {"loss": float(sums["loss_sum"] / sums["count"]), "accuracy": float(sums["correct"] / sums["count"])}
     return task.summarize(sums)
@@ -213,6 +218,13 @@ def num_params(params: Any) -> int:
     return int(sum(np.prod(x.shape) for x in jax.tree.leaves(params)))
 
 
+class _Silent:
+    """Stands in for the metric writer and progress bar on processes other than 0."""
+
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        return lambda *args, **kwargs: None
+
+
 class _SignalCatcher:
     """Turns SIGTERM/SIGINT into a flag the loop checks between compiled calls."""
 
@@ -235,6 +247,8 @@ class _SignalCatcher:
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | os.PathLike) -> dict[str, Any]:
     """Trains `config` in `workdir` (resuming from its newest checkpoint) and returns the summary."""
+    entered = time.perf_counter()
+    first_step_seconds = None
     workdir = Path(workdir)
     validate_config(config)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -246,6 +260,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | os.Path
     if config.steps_per_call > per_epoch:
         raise ConfigError(f"steps_per_call={config.steps_per_call} exceeds the {per_epoch} steps of one epoch of "
                           f"{dataset.name!r} at batch_size {config.batch_size}; lower it")
+    try:
+        parallel = DataParallel(config.mesh.data)
+        parallel.check_batch_size(config.batch_size)
+    except MeshError as error:
+        raise ConfigError(str(error)) from error
     model = models.create(config.model, dataset.num_classes)
     task = tasks.create(dataset.task, steps_per_epoch=per_epoch, target_scale=dataset.target_scale)
     init_key, augment_key = jax.random.split(jax.random.key_data(jax.random.key(config.seed)))
@@ -253,29 +272,34 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | os.Path
                          dataset.splits["train"].inputs.dtype)
     if task.carries_state:  # the recurrent state carried across steps, one per stream (batch row)
         state = state.replace(carry=model.initial_carry(config.batch_size))
+    state = parallel.replicate(state)
+    augment_key = parallel.replicate(augment_key)
 
     checkpointer = Checkpointer(workdir / "checkpoints", config.keep_checkpoints, warn=say)
     state, start_step = checkpointer.restore(state)
     if start_step:
         say(f"resuming {config.experiment} from step {start_step} in {workdir}")
-    _write_json(workdir / CONFIG_FILE, {"config": json.loads(config.to_json()), "seed": config.seed,
-                                        **runtime.environment()})
+    primary = is_primary()
+    if primary:
+        _write_json(workdir / CONFIG_FILE, {"config": json.loads(config.to_json()), "seed": config.seed,
+                                            **runtime.environment()})
 
-    writer = MetricWriter(workdir, start_step)
+    writer = MetricWriter(workdir, start_step) if primary else _Silent()
     learning_rate = optim.schedule(config)
-    feed = tasks_feed.make_feed(config, dataset, start_step) if task.carries_state else \
-        make_feed(config, dataset, start_step)
-    eval_data = {name: resident.eval_batches(split, config.eval_batch_size)
+    feed = task_feed.make_feed(config, dataset, start_step, parallel) if task.carries_state else \
+        make_feed(config, dataset, start_step, parallel)
+    eval_data = {name: parallel.replicate(resident.eval_batches(split, config.eval_batch_size))
                  for name, split in dataset.splits.items() if name != "train"}
-    totals = _zero_totals(task)
+    zero_totals = lambda: parallel.replicate(_zero_totals(task))  # noqa: E731
+    totals = zero_totals()
 
     compile_start = time.perf_counter()
     train_call = make_train_call(config.batch_size, config.steps_per_call, config.augment.crop_padding,
-                                 config.augment.flip, feed.feed, task).lower(
+                                 config.augment.flip, feed.feed, parallel, task).lower(
         state, totals, *feed.example_args(start_step), augment_key).compile()
     compile_seconds = time.perf_counter() - compile_start
 
-    progress = Progress(config.num_steps, start_step)
+    progress = Progress(config.num_steps, start_step) if primary else _Silent()
     step, window_start, window_step = start_step, time.perf_counter(), start_step
     train_start = time.perf_counter()
 
@@ -293,8 +317,10 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | os.Path
             while step < config.num_steps:
                 state, totals = train_call(state, totals, *feed.args(step), augment_key)
                 step += config.steps_per_call
+                if first_step_seconds is None:  # data, init, restore and compile: what the cache shortens
+                    first_step_seconds = time.perf_counter() - entered if jax.block_until_ready(state) else 0.0
                 if step % config.log_every == 0 or step == config.num_steps:
-                    host = jax.device_get(totals)
+                    host = to_host(totals)
                     check_finite(host)
                     now = time.perf_counter()
                     metrics = {**task.summarize(host),
@@ -302,13 +328,13 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | os.Path
                                "examples_per_sec": (step - window_step) * config.batch_size / (now - window_start)}
                     writer.write(step, "train", metrics)
                     progress.update(step, metrics)
-                    totals, window_start, window_step = _zero_totals(task), time.perf_counter(), step
+                    totals, window_start, window_step = zero_totals(), time.perf_counter(), step
                 if config.eval_every and step % config.eval_every == 0 and step < config.num_steps \
                         and "validation" in eval_data:
                     writer.write(step, "validation", evaluate(state, eval_data["validation"], task))
                     window_start = time.perf_counter()
                 if signals.signum is not None or step % config.checkpoint_every == 0 or step == config.num_steps:
-                    check_finite(jax.device_get(totals))
+                    check_finite(to_host(totals))
                     checkpointer.save(step, state)
                 if signals.signum is not None:
                     checkpointer.wait()
@@ -336,8 +362,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | os.Path
         "resumed_from_step": start_step,
         "train_seconds": train_seconds,
         "compile_seconds": compile_seconds,
+        "first_step_seconds": first_step_seconds,
         "examples_per_sec": (step - start_step) * config.batch_size / train_seconds if step > start_step else 0.0,
         "num_params": num_params(state.params),
+        "data_parallel_devices": parallel.size,
+        "processes": jax.process_count(),
         "seed": config.seed,
         "eval_split": dataset.eval_split,
         "eval": results[dataset.eval_split],
@@ -347,5 +376,6 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | os.Path
         summary["confusion_matrix"] = confusion.tolist()
     else:
         summary["task"] = task.name
-    _write_json(workdir / SUMMARY_FILE, summary)
+    if primary:
+        _write_json(workdir / SUMMARY_FILE, summary)
     return summary

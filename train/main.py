@@ -31,6 +31,12 @@ flags.DEFINE_string("from_config", None, "A run's config.json: re-run exactly th
 flags.DEFINE_string("sweep", None, "Grid to run, e.g. 'optimizer.learning_rate=1e-3,3e-3;model.hidden=64,128'; "
                     "--workdir is then the sweep directory, one run directory per combination and seed.")
 flags.DEFINE_integer("seeds", 1, "Seeds per sweep combination (config.seed, config.seed+1, ...).")
+flags.DEFINE_string("coordinator_address", None, "host:port of process 0, for training over several processes "
+                    "(jax.distributed); give --num_processes and --process_id too.")
+flags.DEFINE_integer("num_processes", None, "Processes taking part in multi-process training.")
+flags.DEFINE_integer("process_id", None, "This process's index, 0 .. num_processes-1.")
+flags.DEFINE_bool("distributed", False, "Join a multi-process run whose settings jax.distributed detects from "
+                  "the cluster environment (SLURM, Open MPI, Cloud TPU, ...).")
 FLAGS = flags.FLAGS
 
 EXIT_USAGE, EXIT_FAILED, EXIT_INTERRUPTED = 2, 1, 130
@@ -67,6 +73,28 @@ def _read_recorded(path: str) -> dict:
         fail(f"--from_config={path}: no such file")
     except (ValueError, KeyError, TypeError) as error:
         fail(f"--from_config={path} is not a layerwise config.json ({type(error).__name__}: {error})")
+
+
+def start_distributed() -> None:
+    """Joins the JAX cluster before any computation; on CPU the collectives go through gloo."""
+    import jax
+
+    explicit = (FLAGS.coordinator_address, FLAGS.num_processes, FLAGS.process_id)
+    if not FLAGS.distributed and None in explicit:
+        fail("multi-process training needs all of --coordinator_address, --num_processes and --process_id "
+             "(or --distributed to detect them from the cluster environment)")
+    if not FLAGS.distributed and not 0 <= FLAGS.process_id < FLAGS.num_processes:
+        fail(f"--process_id={FLAGS.process_id} must lie in [0, {FLAGS.num_processes - 1}]")
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    try:
+        if FLAGS.distributed:
+            jax.distributed.initialize()
+        else:
+            jax.distributed.initialize(coordinator_address=FLAGS.coordinator_address,
+                                       num_processes=FLAGS.num_processes, process_id=FLAGS.process_id,
+                                       initialization_timeout=120)
+    except (RuntimeError, ValueError) as error:
+        fail(f"could not join the multi-process run: {str(error).splitlines()[0]}", EXIT_FAILED)
 
 
 def list_experiments() -> None:
@@ -108,7 +136,7 @@ def main(argv: Sequence[str]) -> None:
     except (experiments.UnknownExperimentError, overrides.OverrideError) as error:
         fail(str(error))
 
-    import jax  # noqa: F401 - imported late so --list and flag errors stay fast.
+    import jax  # imported late so --list and flag errors stay fast.
     import data
     from train import loop
     from train.checkpoint import CheckpointError
@@ -116,6 +144,8 @@ def main(argv: Sequence[str]) -> None:
 
     if FLAGS.compilation_cache:
         runtime.enable_compilation_cache()
+    if FLAGS.coordinator_address or FLAGS.num_processes or FLAGS.process_id is not None or FLAGS.distributed:
+        start_distributed()
     try:
         if FLAGS.sweep or FLAGS.seeds > 1:
             from train import report, sweep
@@ -134,6 +164,8 @@ def main(argv: Sequence[str]) -> None:
         say(f"stopped by signal {stop.signum} at step {stop.step}; checkpoint saved; "
             "run the same command to resume")
         sys.exit(EXIT_INTERRUPTED if stop.signum == 2 else 0)
+    if jax.process_index() != 0:
+        return  # process 0 reports for the whole run
     evaluation = summary["eval"]
     keys = sorted(evaluation, key=lambda key: (key != "accuracy", key != "loss", key))  # accuracy, loss, rmse, ...
     shown = "  ".join(f"{key} {evaluation[key]:.4f}" for key in keys)

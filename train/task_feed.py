@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
 from data import order, resident
 from data.dataset import DataError, Dataset
 from train import tasks
+from train.parallel import DataParallel
 
 
 class StreamOrderFeed:
@@ -25,12 +25,13 @@ class StreamOrderFeed:
 
     feed = "resident"
 
-    def __init__(self, dataset: Dataset, batch_size: int) -> None:
+    def __init__(self, dataset: Dataset, batch_size: int, parallel: DataParallel | None = None) -> None:
         train = dataset.splits["train"]
-        self.data = resident.to_device(train)
+        parallel = parallel or DataParallel(1)
+        self.data = parallel.replicate(resident.to_device(train))
         self.num_examples, self.batch_size = len(train), batch_size
         stream = tasks.stream_order(self.num_examples, batch_size)
-        self._orders = jnp.asarray(np.stack([stream, stream]))  # the same order in this epoch and the next
+        self._orders = parallel.replicate(np.stack([stream, stream]))  # the same order in this epoch and the next
 
     def args(self, step: int) -> tuple[Any, ...]:
         return self.data, self._orders, np.int32(step // order.steps_per_epoch(self.num_examples, self.batch_size))
@@ -42,10 +43,11 @@ class StreamOrderFeed:
         pass
 
 
-def make_feed(config: ml_collections.ConfigDict, dataset: Dataset, start_step: int) -> StreamOrderFeed:
+def make_feed(config: ml_collections.ConfigDict, dataset: Dataset, start_step: int,
+              parallel: DataParallel | None = None) -> StreamOrderFeed:
     """Stream-ordered batches; a streamed (grain) pipeline cannot keep the order, so it is refused."""
     del start_step  # the batch for a step is a pure function of the step
     if config.data.get("pipeline", "auto") == "grain":
         raise DataError(f"data set {dataset.name!r} is a {dataset.task} task whose state is carried across steps; "
                         "it is read in stream order from the device: use --config.data.pipeline=resident (or auto)")
-    return StreamOrderFeed(dataset, config.batch_size)
+    return StreamOrderFeed(dataset, config.batch_size, parallel)

@@ -6,7 +6,7 @@ from experiments import base
 def get_config():
     config = base.get_config()
     config.data.name = "shakespeare_chars"
-    config.data.seq_len = 128          # characters per segment: the truncation length of backpropagation
+    config.data.seq_len = 100          # characters per segment: the truncation length of backpropagation
     config.model.name = "rnn_lm"
     config.model.cell = "lstm"
     config.model.hidden = 256
@@ -16,7 +16,7 @@ def get_config():
     config.optimizer.learning_rate = 3e-3
     config.optimizer.grad_clip_norm = 1.0   # exploding gradients through time
     config.schedule.name = "cosine"
-    config.num_steps = 3000
+    config.num_steps = 4000
     config.batch_size = 64             # parallel streams of text, each carrying its state across steps
     config.eval_batch_size = 256
     config.log_every = 100

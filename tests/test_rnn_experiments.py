@@ -15,7 +15,7 @@ TINY = {
     "rotten_tomatoes_lstm": {"model.hidden": 16, "model.embed_dim": 16, "num_steps": 150, "log_every": 50,
                              "optimizer.learning_rate": 1e-2,
                              "eval_every": 0, "checkpoint_every": 150, "model.embed_dropout": 0.0,
-                             "model.dropout": 0.0},
+                             "model.dropout": 0.0, "eval_batch_size": 1024},
     "rotten_tomatoes_bow": {"num_steps": 150, "log_every": 50, "eval_every": 0, "checkpoint_every": 150},
     "digits_rnn": {"model.hidden": 32, "num_steps": 150, "log_every": 50, "eval_every": 0, "checkpoint_every": 150},
     "sunspots_lstm": {},

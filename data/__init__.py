@@ -13,12 +13,18 @@ import ml_collections
 
 from data.dataset import DataError, Dataset, Split
 from data import catalog, digits, fashion_mnist, mnist5k, prepared
+from data import catalog_text, rotten_tomatoes, shakespeare, sunspots
 
 LOADERS: dict[str, Callable[[ml_collections.ConfigDict], Dataset]] = {
     "digits": digits.load,
     "fashion_mnist": fashion_mnist.load,
     "mnist5k": mnist5k.load,
+    "shakespeare_chars": shakespeare.load,
+    "rotten_tomatoes": rotten_tomatoes.load,
+    "sunspots": sunspots.load,
 }
+
+catalog.TEXT_CONVERTERS.update(catalog_text.CONVERTERS)  # imdb_reviews, tiny_shakespeare
 
 __all__ = ["DataError", "Dataset", "Split", "LOADERS", "load"]
 

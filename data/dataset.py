@@ -28,12 +28,22 @@ class Split:
 
 @dataclasses.dataclass(frozen=True)
 class Dataset:
-    """Named splits of one data set. `eval_split` is the held-out split reported at the end."""
+    """Named splits of one data set. `eval_split` is the held-out split reported at the end.
+
+    `task` says what the labels are (`train.tasks`): 'classification' (one integer class per
+    example), 'language_model' (labels [N, T] are the next token of inputs [N, T]; `num_classes` is
+    the vocabulary size) or 'regression' (float targets [N, num_classes]). `vocabulary[i]` is the
+    text of token i where inputs are token ids; `target_scale` turns a regression error on the
+    (standardised) targets back into the data's units.
+    """
 
     name: str
     splits: dict[str, Split]
     num_classes: int
     eval_split: str = "test"
+    task: str = "classification"
+    vocabulary: tuple[str, ...] | None = None
+    target_scale: float = 1.0
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -53,6 +63,12 @@ class Dataset:
             if split.inputs.shape[1:] != self.input_shape:
                 raise DataError(f"{where}: example shape {split.inputs.shape[1:]} differs from "
                                 f"train's {self.input_shape}")
+            if self.task == "regression":
+                if not np.all(np.isfinite(split.labels)):
+                    raise DataError(f"{where}: regression targets contain NaN or inf")
+                if not np.all(np.isfinite(split.inputs)):
+                    raise DataError(f"{where}: inputs contain NaN or inf")
+                continue
             if not np.issubdtype(split.labels.dtype, np.integer):
                 raise DataError(f"{where}: labels must be integers, got {split.labels.dtype}")
             low, high = int(split.labels.min()), int(split.labels.max())

@@ -9,15 +9,16 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import flax.linen as nn
+import jax.numpy as jnp
 import ml_collections
 
-import jax.numpy as jnp
-
+from models.bow import BagOfWords
 from models.cnn import SmallCNN
 from models.lenet import LeNet5
 from models.linear import Linear
 from models.mlp import MLP
 from models.resnet import ResNet
+from models.rnn import RNNClassifier, RNNLanguageModel, RNNRegressor
 from models.vgg import VGG
 
 REGISTRY: dict[str, Callable[..., nn.Module]] = {
@@ -27,6 +28,10 @@ REGISTRY: dict[str, Callable[..., nn.Module]] = {
     "lenet": LeNet5,
     "vgg": VGG,
     "resnet": ResNet,
+    "rnn_classifier": RNNClassifier,
+    "rnn_lm": RNNLanguageModel,
+    "rnn_regressor": RNNRegressor,
+    "bow": BagOfWords,
 }
 
 

@@ -55,7 +55,8 @@ class MetricWriter:
         shown = {k: (v if isinstance(v, (int, float, str, bool)) else str(v)) for k, v in hparams.items()}
         self._tb.add_hparams(shown, {f"hparams/{k}": v for k, v in final.items()}, name="hparams",
                              global_step=step)
-        self._tb.add_image("confusion_matrix", plots.confusion_matrix_image(confusion), step, dataformats="HWC")
+        if confusion is not None:  # classification only
+            self._tb.add_image("confusion_matrix", plots.confusion_matrix_image(confusion), step, dataformats="HWC")
 
     def close(self) -> None:
         self._file.close()
@@ -88,8 +89,9 @@ class Progress:
             elapsed = time.perf_counter() - self._start
             done = step - self._start_step
             eta = elapsed / done * (self.total - step) if done else float("nan")
-            say(f"step {step}/{self.total}  loss {loss:.4f}  accuracy {metrics.get('accuracy', float('nan')):.4f}"
-                f"  {rate:,.0f} ex/s  eta {eta:.0f}s")
+            others = "".join(f"  {key} {value:.4f}" for key, value in metrics.items()
+                             if key not in ("loss", "learning_rate", "examples_per_sec"))  # accuracy, rmse, ...
+            say(f"step {step}/{self.total}  loss {loss:.4f}{others}  {rate:,.0f} ex/s  eta {eta:.0f}s")
         self._last_step = step
 
     def write(self, message: str) -> None:

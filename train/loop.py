@@ -27,12 +27,13 @@ import models
 from data import order as data_order
 from data import resident
 from data.augment import augment
-from train import optim, overrides, runtime
+from train import optim, overrides, runtime, tasks
+from train import task_feed
 from train.checkpoint import Checkpointer
 from train.feed import make_feed
 from train.parallel import DataParallel, MeshError, is_primary, to_host
 from train.logs import MetricWriter, Progress, say
-from train.step import TrainState, create_state, eval_step, predict, train_step
+from train.step import TrainState, create_state, eval_step, eval_streams, predict, train_step
 
 CONFIG_FILE, SUMMARY_FILE = "config.json", "summary.json"
 PIPELINES = ("auto", "resident", "grain")
@@ -58,21 +59,22 @@ class Interrupted(Exception):
 Totals = dict[str, jax.Array]
 
 
-def _zero_totals() -> Totals:
+def _zero_totals(task: tasks.Task = tasks.CLASSIFICATION) -> Totals:
     # Separate buffers: all of them are donated to the next call.
-    return {"loss_sum": jnp.zeros((), jnp.float32), "correct": jnp.zeros((), jnp.float32),
-            "count": jnp.zeros((), jnp.float32), "first_nonfinite_step": jnp.array(_NEVER, jnp.int32)}
+    return {**{key: jnp.zeros((), jnp.float32) for key in task.sum_keys},
+            "first_nonfinite_step": jnp.array(_NEVER, jnp.int32)}
 
 
 def _accumulate(totals: Totals, metrics: dict[str, jax.Array], step: jax.Array) -> Totals:
     bad = ~jnp.isfinite(metrics["loss_sum"])
     first = totals["first_nonfinite_step"]
-    return {**{k: totals[k] + metrics[k] for k in ("loss_sum", "correct", "count")},
+    return {**{k: totals[k] + metrics[k] for k in totals if k != "first_nonfinite_step"},
             "first_nonfinite_step": jnp.where((first == _NEVER) & bad, step, first)}
 
 
 def make_train_call(batch_size: int, steps_per_call: int, crop_padding: int = 0, flip: bool = False,
-                    feed: str = "resident", parallel: DataParallel | None = None) -> Callable:
+                    feed: str = "resident", parallel: DataParallel | None = None,
+                    task: tasks.Task = tasks.CLASSIFICATION) -> Callable:
     """The compiled call that runs `steps_per_call` train steps.
 
     feed='resident': `(state, totals, data, orders, orders_epoch, augment_key)`; the batch for each step is
@@ -93,7 +95,7 @@ def make_train_call(batch_size: int, steps_per_call: int, crop_padding: int = 0,
             key = jax.random.fold_in(augment_key, state.step)
             batch = {**batch, "inputs": augment(batch["inputs"], key, crop_padding, flip)}
         step = state.step
-        state, metrics = train_step(state, batch)
+        state, metrics = train_step(state, batch) if task == tasks.CLASSIFICATION else train_step(state, batch, task)
         return state, _accumulate(totals, metrics, step)
 
     def run(state: TrainState, totals: Totals, batch_for: Callable, augment_key: jax.Array):
@@ -125,15 +127,20 @@ def make_train_call(batch_size: int, steps_per_call: int, crop_padding: int = 0,
     raise ValueError(f"unknown feed {feed!r}")
 
 
-@jax.jit
-def _eval_batch(state: TrainState, batches: resident.Arrays, index: jax.Array) -> dict[str, jax.Array]:
-    return eval_step(state, jax.tree.map(lambda a: a[index], batches))
+@functools.partial(jax.jit, static_argnames="task")
+def _eval_batch(state: TrainState, batches: resident.Arrays, index: jax.Array,
+                task: tasks.Task = tasks.CLASSIFICATION) -> dict[str, jax.Array]:
+    return eval_step(state, jax.tree.map(lambda a: a[index], batches), task)
+
+
+_eval_streams = jax.jit(eval_streams, static_argnames=("task", "num_streams"))
+EVAL_STREAMS = 32  # language models: evaluation reads a split as this many streams, state carried along each
 
 
 @functools.partial(jax.jit, static_argnames="num_classes")
 def _confusion_batch(state: TrainState, batches: resident.Arrays, index: jax.Array, num_classes: int) -> jax.Array:
     batch = jax.tree.map(lambda a: a[index], batches)
-    pairs = batch["labels"] * num_classes + predict(state, batch["inputs"])
+    pairs = batch["labels"] * num_classes + predict(state, batch["inputs"], batch.get("lengths"))
     return jnp.bincount(pairs, weights=batch["mask"].astype(jnp.int32), length=num_classes * num_classes)
 
 
@@ -144,14 +151,19 @@ def confusion_matrix(state: TrainState, batches: resident.Arrays, num_classes: i
     return to_host(total).reshape(num_classes, num_classes).astype(np.int64)
 
 
-def evaluate(state: TrainState, batches: resident.Arrays) -> dict[str, float]:
-    """Mean loss and accuracy over a padded split from `resident.eval_batches`."""
+def evaluate(state: TrainState, batches: resident.Arrays, task: tasks.Task = tasks.CLASSIFICATION) -> dict[str, float]:
+    """The task's metrics (loss and accuracy for classification) over a padded split from `resident.eval_batches`."""
+    if task.carries_state:
+        return task.summarize(to_host(_eval_streams(state, batches, task, EVAL_STREAMS)))
     sums = None
     for i in range(batches["labels"].shape[0]):
-        out = _eval_batch(state, batches, jnp.int32(i))
+        out = _eval_batch(state, batches, jnp.int32(i)) if task == tasks.CLASSIFICATION else \
+            _eval_batch(state, batches, jnp.int32(i), task)
         sums = out if sums is None else jax.tree.map(jnp.add, sums, out)
     sums = to_host(sums)
-    return {"loss": float(sums["loss_sum"] / sums["count"]), "accuracy": float(sums["correct"] / sums["count"])}
+    if task == tasks.CLASSIFICATION:
+        return {"loss": float(sums["loss_sum"] / sums["count"]), "accuracy": float(sums["correct"] / sums["count"])}
+    return task.summarize(sums)
 
 
 def validate_config(config: ml_collections.ConfigDict) -> None:
@@ -254,8 +266,13 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | os.Path
     except MeshError as error:
         raise ConfigError(str(error)) from error
     model = models.create(config.model, dataset.num_classes, config.get("dtype", "float32"))
+    task = tasks.create(dataset.task, steps_per_epoch=per_epoch, target_scale=dataset.target_scale)
     init_key, augment_key = jax.random.split(jax.random.key_data(jax.random.key(config.seed)))
-    state = parallel.replicate(create_state(model, optim.optimizer(config), dataset.input_shape, init_key))
+    state = create_state(model, optim.optimizer(config), dataset.input_shape, init_key,
+                         dataset.splits["train"].inputs.dtype)
+    if task.carries_state:  # the recurrent state carried across steps, one per stream (batch row)
+        state = state.replace(carry=model.initial_carry(config.batch_size))
+    state = parallel.replicate(state)
     augment_key = parallel.replicate(augment_key)
 
     checkpointer = Checkpointer(workdir / "checkpoints", config.keep_checkpoints, warn=say)
@@ -269,15 +286,16 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | os.Path
 
     writer = MetricWriter(workdir, start_step) if primary else _Silent()
     learning_rate = optim.schedule(config)
-    feed = make_feed(config, dataset, start_step, parallel)
+    feed = task_feed.make_feed(config, dataset, start_step, parallel) if task.carries_state else \
+        make_feed(config, dataset, start_step, parallel)
     eval_data = {name: parallel.replicate(resident.eval_batches(split, config.eval_batch_size))
                  for name, split in dataset.splits.items() if name != "train"}
-    zero_totals = lambda: parallel.replicate(_zero_totals())  # noqa: E731
+    zero_totals = lambda: parallel.replicate(_zero_totals(task))  # noqa: E731
     totals = zero_totals()
 
     compile_start = time.perf_counter()
     train_call = make_train_call(config.batch_size, config.steps_per_call, config.augment.crop_padding,
-                                 config.augment.flip, feed.feed, parallel).lower(
+                                 config.augment.flip, feed.feed, parallel, task).lower(
         state, totals, *feed.example_args(start_step), augment_key).compile()
     compile_seconds = time.perf_counter() - compile_start
 
@@ -313,8 +331,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | os.Path
                     host = to_host(totals)
                     check_finite(host)
                     now = time.perf_counter()
-                    metrics = {"loss": float(host["loss_sum"] / host["count"]),
-                               "accuracy": float(host["correct"] / host["count"]),
+                    metrics = {**task.summarize(host),
                                "learning_rate": float(learning_rate(step - 1)),
                                "examples_per_sec": (step - window_step) * config.batch_size / (now - window_start)}
                     writer.write(step, "train", metrics)
@@ -322,7 +339,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | os.Path
                     totals, window_start, window_step = zero_totals(), time.perf_counter(), step
                 if config.eval_every and step % config.eval_every == 0 and step < config.num_steps \
                         and "validation" in eval_data:
-                    writer.write(step, "validation", evaluate(state, eval_data["validation"]))
+                    writer.write(step, "validation", evaluate(state, eval_data["validation"], task))
                     window_start = time.perf_counter()
                 if signals.signum is not None or step % config.checkpoint_every == 0 or step == config.num_steps:
                     check_finite(to_host(totals))
@@ -339,10 +356,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | os.Path
         progress.close()
         checkpointer.close()
 
-    results = {name: evaluate(state, batches) for name, batches in eval_data.items()}
+    results = {name: evaluate(state, batches, task) for name, batches in eval_data.items()}
     for name, metrics in results.items():
         writer.write(step, name, metrics)
-    confusion = confusion_matrix(state, eval_data[dataset.eval_split], dataset.num_classes)
+    confusion = confusion_matrix(state, eval_data[dataset.eval_split], dataset.num_classes) \
+        if task == tasks.CLASSIFICATION else None
     writer.write_run_end(hparams=overrides.flatten(json.loads(config.to_json())), final=results[dataset.eval_split],
                          confusion=confusion, step=step)
     writer.close()
@@ -361,8 +379,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | os.Path
         "eval_split": dataset.eval_split,
         "eval": results[dataset.eval_split],
         "splits": results,
-        "confusion_matrix": confusion.tolist(),
     }
+    if confusion is not None:
+        summary["confusion_matrix"] = confusion.tolist()
+    else:
+        summary["task"] = task.name
     if primary:
         _write_json(workdir / SUMMARY_FILE, summary)
     return summary

@@ -167,9 +167,10 @@ def main(argv: Sequence[str]) -> None:
     if jax.process_index() != 0:
         return  # process 0 reports for the whole run
     evaluation = summary["eval"]
-    say(f"{config.experiment}: {summary['eval_split']} accuracy {evaluation['accuracy']:.4f}  "
-        f"loss {evaluation['loss']:.4f}  ({summary['steps']} steps, {summary['train_seconds']:.1f}s training, "
-        f"{summary['compile_seconds']:.1f}s compile)")
+    keys = sorted(evaluation, key=lambda key: (key != "accuracy", key != "loss", key))  # accuracy, loss, rmse, ...
+    shown = "  ".join(f"{key} {evaluation[key]:.4f}" for key in keys)
+    say(f"{config.experiment}: {summary['eval_split']} {shown}  ({summary['steps']} steps, "
+        f"{summary['train_seconds']:.1f}s training, {summary['compile_seconds']:.1f}s compile)")
 
 
 def run() -> None:

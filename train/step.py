@@ -16,75 +16,108 @@ import jax.numpy as jnp
 import optax
 from flax.training import train_state
 
+from train.tasks import CLASSIFICATION, Task, cross_entropy
+
 Batch = dict[str, jax.Array]
 Metrics = dict[str, jax.Array]
 
 
 class TrainState(train_state.TrainState):
-    """flax's TrainState plus batch-norm statistics and the dropout key."""
+    """flax's TrainState plus batch-norm statistics, the dropout key, and a recurrent state carried
+    from one step to the next (language models; None otherwise)."""
 
     batch_stats: Any = flax.core.FrozenDict()
     dropout_key: jax.Array | None = None
+    carry: Any = None
 
 
 def create_state(model: nn.Module, tx: optax.GradientTransformation, input_shape: tuple[int, ...],
-                 key: jax.Array) -> TrainState:
-    """Initialises parameters from `key` with a batch of one zero example."""
+                 key: jax.Array, input_dtype: Any = jnp.float32) -> TrainState:
+    """Initialises parameters from `key` with a batch of one zero example (token ids need an integer dtype)."""
     init_key, dropout_key = jax.random.split(key)
-    variables = model.init({"params": init_key}, jnp.zeros((1, *input_shape), jnp.float32), train=False)
+    variables = model.init({"params": init_key}, jnp.zeros((1, *input_shape), input_dtype), train=False)
     return TrainState.create(apply_fn=model.apply, params=variables["params"], tx=tx,
                              batch_stats=variables.get("batch_stats", flax.core.FrozenDict()),
                              dropout_key=dropout_key)
 
 
-def cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
-    """Per-example softmax cross-entropy on integer labels (the sparse form), computed in f32."""
-    return optax.softmax_cross_entropy_with_integer_labels(logits.astype(jnp.float32), labels)
+__all__ = ["TrainState", "create_state", "cross_entropy", "train_step", "eval_step", "predict"]
 
 
-def _apply(state: TrainState, params: Any, inputs: jax.Array, train: bool, key: jax.Array | None):
+def _apply(state: TrainState, params: Any, inputs: jax.Array, train: bool, key: jax.Array | None,
+           extra: dict[str, Any] | None = None):
+    """(outputs, batch_stats, carry): `extra` holds the task's model arguments (lengths, carry)."""
     variables = {"params": params}
     if state.batch_stats:
         variables["batch_stats"] = state.batch_stats
     rngs = {"dropout": key} if key is not None else None
-    if train and state.batch_stats:
-        logits, updates = state.apply_fn(variables, inputs, train=True, rngs=rngs, mutable=["batch_stats"])
-        return logits, updates["batch_stats"]
-    return state.apply_fn(variables, inputs, train=train, rngs=rngs), state.batch_stats
+    extra = extra or {}
+    mutable = (["batch_stats"] if train and state.batch_stats else []) + (["carry"] if "carry" in extra else [])
+    if mutable:
+        outputs, updates = state.apply_fn(variables, inputs, train=train, rngs=rngs, mutable=mutable, **extra)
+        carry = updates["carry"]["final"] if "carry" in extra else state.carry
+        return outputs, updates.get("batch_stats", state.batch_stats), carry
+    return state.apply_fn(variables, inputs, train=train, rngs=rngs, **extra), state.batch_stats, state.carry
 
 
-def train_step(state: TrainState, batch: Batch) -> tuple[TrainState, Metrics]:
-    """One optimiser update on `batch` = {'inputs', 'labels'}; returns the new state and metrics.
+def train_step(state: TrainState, batch: Batch, task: Task = CLASSIFICATION) -> tuple[TrainState, Metrics]:
+    """One optimiser update on `batch` = {'inputs', 'labels'[, 'lengths']}; returns the new state and metrics.
 
-    Metrics are sums over the batch (`loss_sum`, `correct`, `count`) so they can be accumulated
-    on the device across steps and divided once when they are logged.
+    Metrics are sums over the batch (`task.sum_keys`: `loss_sum`, `correct`, `count` for
+    classification) so they can be accumulated on the device across steps and divided once when
+    they are logged. A task that carries state (language models) gets its final recurrent state
+    stored in `state.carry` for the next step.
     """
     key = jax.random.fold_in(state.dropout_key, state.step)
+    extra = task.model_kwargs(state, batch)
 
     def loss_fn(params):
-        logits, batch_stats = _apply(state, params, batch["inputs"], True, key)
-        losses = cross_entropy(logits, batch["labels"])
-        return losses.mean(), (losses, logits, batch_stats)
+        outputs, batch_stats, carry = _apply(state, params, batch["inputs"], True, key, extra)
+        losses = task.losses(outputs, batch)
+        return task.mean_loss(losses, batch), (losses, outputs, batch_stats, carry)
 
-    grads, (losses, logits, batch_stats) = jax.grad(loss_fn, has_aux=True)(state.params)
+    grads, (losses, outputs, batch_stats, carry) = jax.grad(loss_fn, has_aux=True)(state.params)
     new_state = state.apply_gradients(grads=grads, batch_stats=batch_stats)
-    return new_state, _sums(losses, logits, batch["labels"])
+    if task.carries_state:
+        new_state = new_state.replace(carry=jax.lax.stop_gradient(carry))
+    return new_state, task.sums(losses, outputs, batch)
 
 
-def eval_step(state: TrainState, batch: Batch) -> Metrics:
-    """Summed loss and correct predictions on `batch`; `batch['mask']` drops padding examples."""
-    logits, _ = _apply(state, state.params, batch["inputs"], False, None)
-    return _sums(cross_entropy(logits, batch["labels"]), logits, batch["labels"], batch.get("mask"))
+def eval_step(state: TrainState, batch: Batch, task: Task = CLASSIFICATION) -> Metrics:
+    """Summed loss and metrics on `batch` (each segment from a zero state); `batch['mask']` drops padding."""
+    extra = {k: v for k, v in task.model_kwargs(state, batch).items() if k != "carry"}
+    outputs, _, _ = _apply(state, state.params, batch["inputs"], False, None, extra)
+    return task.sums(task.losses(outputs, batch), outputs, batch, batch.get("mask"))
 
 
-def predict(state: TrainState, inputs: jax.Array) -> jax.Array:
+def eval_streams(state: TrainState, batches: Batch, task: Task, num_streams: int) -> Metrics:
+    """Summed metrics over a whole split of consecutive text segments, carrying the state across them.
+
+    `batches` is `resident.eval_batches` of a split whose rows are consecutive segments of one text.
+    The rows are read as `num_streams` contiguous streams side by side, and each stream's state
+    flows from one segment into the next, as in training, so every token after a stream's first
+    segment is predicted with its full history.
+    """
+    rows = batches["inputs"].shape[0] * batches["inputs"].shape[1]
+    flat = jax.tree.map(lambda a: a.reshape(rows, *a.shape[2:]), batches)
+    streams = min(num_streams, rows)
+    steps = -(-rows // streams)
+    pad = steps * streams - rows
+    flat = jax.tree.map(lambda a: jnp.concatenate([a, jnp.zeros((pad, *a.shape[1:]), a.dtype)]), flat)
+    by_step = jax.tree.map(lambda a: a.reshape(streams, steps, *a.shape[1:]).swapaxes(0, 1), flat)
+    carry0 = jax.tree.map(lambda c: jnp.zeros((streams, *c.shape[1:]), c.dtype), state.carry)
+
+    def body(carry, batch):
+        outputs, _, carry = _apply(state, state.params, batch["inputs"], False, None, {"carry": carry})
+        return carry, task.sums(task.losses(outputs, batch), outputs, batch, batch["mask"])
+
+    _, sums = jax.lax.scan(body, carry0, by_step)
+    return jax.tree.map(lambda s: s.sum(0), sums)
+
+
+def predict(state: TrainState, inputs: jax.Array, lengths: jax.Array | None = None) -> jax.Array:
     """Predicted class per example (eval mode)."""
-    logits, _ = _apply(state, state.params, inputs, False, None)
+    extra = {"lengths": lengths} if lengths is not None and CLASSIFICATION.model_kwargs(
+        state, {"lengths": lengths}) else None
+    logits, _, _ = _apply(state, state.params, inputs, False, None, extra)
     return jnp.argmax(logits, -1)
-
-
-def _sums(losses: jax.Array, logits: jax.Array, labels: jax.Array, mask: jax.Array | None = None) -> Metrics:
-    weights = jnp.ones_like(losses) if mask is None else mask.astype(jnp.float32)
-    correct = (jnp.argmax(logits, -1) == labels).astype(jnp.float32)
-    return {"loss_sum": jnp.sum(losses * weights), "correct": jnp.sum(correct * weights),
-            "count": jnp.sum(weights)}

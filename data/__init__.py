@@ -12,10 +12,16 @@ from typing import Callable
 import ml_collections
 
 from data.dataset import DataError, Dataset, Split
-from data import digits
+from data import digits, uea
 
 LOADERS: dict[str, Callable[[ml_collections.ConfigDict], Dataset]] = {
     "digits": digits.load,
+    "uea/SelfRegulationSCP1": uea.loader("SelfRegulationSCP1"),
+    "uea/SelfRegulationSCP2": uea.loader("SelfRegulationSCP2"),
+    "uea/FingerMovements": uea.loader("FingerMovements"),
+    "uea/EyesOpenShut": uea.loader("EyesOpenShut"),
+    "uea/Blink": uea.loader("Blink"),
+    "uea/JapaneseVowels": uea.loader("JapaneseVowels"),
 }
 
 __all__ = ["DataError", "Dataset", "Split", "LOADERS", "load"]

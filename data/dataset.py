@@ -13,10 +13,14 @@ class DataError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class Split:
-    """One split: `inputs[i]` is an example, `labels[i]` its integer class."""
+    """One split: `inputs[i]` is an example, `labels[i]` its integer class.
+
+    `lengths[i]`, where given, is the true length of a sequence zero-padded to `inputs.shape[1]`.
+    """
 
     inputs: np.ndarray
     labels: np.ndarray
+    lengths: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
@@ -55,5 +59,9 @@ class Dataset:
             if low < 0 or high >= self.num_classes:
                 raise DataError(f"{where}: labels span [{low}, {high}] but there are "
                                 f"{self.num_classes} classes; labels must lie in [0, {self.num_classes - 1}]")
+            if split.lengths is not None and (split.lengths.shape != split.labels.shape
+                                              or split.lengths.min() < 1
+                                              or split.lengths.max() > split.inputs.shape[1]):
+                raise DataError(f"{where}: lengths must be one per example, in [1, {split.inputs.shape[1]}]")
             if not np.all(np.isfinite(split.inputs)):
                 raise DataError(f"{where}: inputs contain NaN or inf")

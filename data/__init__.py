@@ -12,7 +12,7 @@ from typing import Callable
 import ml_collections
 
 from data.dataset import DataError, Dataset, Split
-from data import digits, uea
+from data import digits, uea, uea_features
 
 LOADERS: dict[str, Callable[[ml_collections.ConfigDict], Dataset]] = {
     "digits": digits.load,
@@ -22,6 +22,11 @@ LOADERS: dict[str, Callable[[ml_collections.ConfigDict], Dataset]] = {
     "uea/EyesOpenShut": uea.loader("EyesOpenShut"),
     "uea/Blink": uea.loader("Blink"),
     "uea/JapaneseVowels": uea.loader("JapaneseVowels"),
+    "uea_features/SelfRegulationSCP1": uea_features.loader("SelfRegulationSCP1"),
+    "uea_features/SelfRegulationSCP2": uea_features.loader("SelfRegulationSCP2"),
+    "uea_features/FingerMovements": uea_features.loader("FingerMovements"),
+    "uea_features/EyesOpenShut": uea_features.loader("EyesOpenShut"),
+    "uea_features/Blink": uea_features.loader("Blink"),
 }
 
 __all__ = ["DataError", "Dataset", "Split", "LOADERS", "load"]

@@ -12,11 +12,16 @@ import flax.linen as nn
 import ml_collections
 
 from models.cnn import SmallCNN
+from models.eeg import EEGNet, Deep4, RawGRU, ShallowConvNet
 from models.linear import Linear
 
 REGISTRY: dict[str, Callable[..., nn.Module]] = {
     "linear": Linear,
     "cnn": SmallCNN,
+    "eeg_shallow": ShallowConvNet,
+    "eeg_eegnet": EEGNet,
+    "eeg_deep4": Deep4,
+    "eeg_gru": RawGRU,
 }
 
 

@@ -12,7 +12,7 @@ from typing import Callable
 import ml_collections
 
 from data.dataset import DataError, Dataset, Split
-from data import catalog, digits, fashion_mnist, mnist5k, prepared
+from data import catalog, digits, fashion_mnist, mnist5k, prepared, uea, uea_features
 from data import catalog_text, rotten_tomatoes, shakespeare, sunspots
 
 LOADERS: dict[str, Callable[[ml_collections.ConfigDict], Dataset]] = {
@@ -22,6 +22,17 @@ LOADERS: dict[str, Callable[[ml_collections.ConfigDict], Dataset]] = {
     "shakespeare_chars": shakespeare.load,
     "rotten_tomatoes": rotten_tomatoes.load,
     "sunspots": sunspots.load,
+    "uea/SelfRegulationSCP1": uea.loader("SelfRegulationSCP1"),
+    "uea/SelfRegulationSCP2": uea.loader("SelfRegulationSCP2"),
+    "uea/FingerMovements": uea.loader("FingerMovements"),
+    "uea/EyesOpenShut": uea.loader("EyesOpenShut"),
+    "uea/Blink": uea.loader("Blink"),
+    "uea/JapaneseVowels": uea.loader("JapaneseVowels"),
+    "uea_features/SelfRegulationSCP1": uea_features.loader("SelfRegulationSCP1"),
+    "uea_features/SelfRegulationSCP2": uea_features.loader("SelfRegulationSCP2"),
+    "uea_features/FingerMovements": uea_features.loader("FingerMovements"),
+    "uea_features/EyesOpenShut": uea_features.loader("EyesOpenShut"),
+    "uea_features/Blink": uea_features.loader("Blink"),
 }
 
 catalog.TEXT_CONVERTERS.update(catalog_text.CONVERTERS)  # imdb_reviews, tiny_shakespeare

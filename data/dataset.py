@@ -75,5 +75,9 @@ class Dataset:
             if low < 0 or high >= self.num_classes:
                 raise DataError(f"{where}: labels span [{low}, {high}] but there are "
                                 f"{self.num_classes} classes; labels must lie in [0, {self.num_classes - 1}]")
+            if split.lengths is not None and (split.lengths.shape != split.labels.shape
+                                              or split.lengths.min() < 1
+                                              or split.lengths.max() > split.inputs.shape[1]):
+                raise DataError(f"{where}: lengths must be one per example, in [1, {split.inputs.shape[1]}]")
             if not np.all(np.isfinite(split.inputs)):
                 raise DataError(f"{where}: inputs contain NaN or inf")

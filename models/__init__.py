@@ -14,6 +14,7 @@ import ml_collections
 
 from models.bow import BagOfWords
 from models.cnn import SmallCNN
+from models.eeg import EEGNet, Deep4, RawGRU, ShallowConvNet
 from models.lenet import LeNet5
 from models.linear import Linear
 from models.mlp import MLP
@@ -32,6 +33,10 @@ REGISTRY: dict[str, Callable[..., nn.Module]] = {
     "rnn_lm": RNNLanguageModel,
     "rnn_regressor": RNNRegressor,
     "bow": BagOfWords,
+    "eeg_shallow": ShallowConvNet,
+    "eeg_eegnet": EEGNet,
+    "eeg_deep4": Deep4,
+    "eeg_gru": RawGRU,
 }
 
 

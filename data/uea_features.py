@@ -1,0 +1,44 @@
+"""UEA EEG sets turned into hand-crafted feature vectors, so a linear classifier trains in the normal loop.
+
+`uea_features/<Set>` loads `uea/<Set>` (official split, validation carved from train) and runs
+`eeg_features.pipeline` on it: zero-phase filter to [`data.low`, `data.high`] Hz, per-channel
+normalisation, `data.windows` epochs per trial, time and Welch band-power features, each feature
+standardised with training statistics. Inputs come out float32 shaped [N, features].
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import ml_collections
+
+from data import eeg_features, uea
+from data.dataset import DataError, Dataset
+
+
+def load_features(problem: str, config: ml_collections.ConfigDict) -> Dataset:
+    raw = uea.load_problem(problem, ml_collections.ConfigDict(
+        {"split_seed": config.get("split_seed", 0), "validation_fraction": config.get("validation_fraction", 0.2)}))
+    fs = uea.SOURCES[problem].sampling_rate
+    low, high = float(config.get("low", 0.0)), float(config.get("high", fs / 2))
+    windows = int(config.get("windows", 1))
+    name = f"uea_features/{problem}"
+    time = raw.input_shape[0]
+    if not 1 <= windows <= time // 8:
+        raise DataError(f"data set {name!r}: windows must lie in [1, {time // 8}] for trials of {time} samples, "
+                        f"got {windows}")
+    if low < 0 or (0 < high <= low):
+        raise DataError(f"data set {name!r}: need 0 <= low < high, got low={low}, high={high}")
+    others = {k: s.inputs for k, s in raw.splits.items() if k != "train"}
+    train, rest = eeg_features.pipeline(raw.splits["train"].inputs, others, fs, low, high, windows)
+    splits = {"train": dataclasses.replace(raw.splits["train"], inputs=train)}
+    splits.update({k: dataclasses.replace(s, inputs=rest[k]) for k, s in raw.splits.items() if k != "train"})
+    return Dataset(name=name, splits=splits, num_classes=raw.num_classes)
+
+
+def loader(problem: str):
+    """`load(data_config) -> Dataset` of feature vectors for one UEA EEG set."""
+    if uea.SOURCES[problem].sampling_rate is None:
+        raise ValueError(f"{problem} has no sampling rate; EEG features need one")
+    return functools.partial(load_features, problem)

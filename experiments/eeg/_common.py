@@ -1,0 +1,107 @@
+"""What the EEG experiments share: per-set settings, and configs for raw-signal networks and features.
+
+Each `experiments/eeg/<set>_<model>.py` is one call to `raw_config` or `features_config`; the
+settings that depend on the recording (sampling rate, trial length, training-set size) live here,
+once per set, so every model on a set sees the same data, split and step budget.
+"""
+
+from __future__ import annotations
+
+import ml_collections
+
+from experiments import base
+
+# Short name -> UEA set, and what the models need to know about its recordings.
+SETS: dict[str, dict] = {
+    "scp1": {"problem": "SelfRegulationSCP1", "fs": 256, "batch_size": 32, "num_steps": 600},
+    "scp2": {"problem": "SelfRegulationSCP2", "fs": 256, "batch_size": 32, "num_steps": 600},
+    "fingers": {"problem": "FingerMovements", "fs": 100, "batch_size": 32, "num_steps": 600},
+    "eyes": {"problem": "EyesOpenShut", "fs": 128, "batch_size": 16, "num_steps": 300},
+    "blink": {"problem": "Blink", "fs": 255, "batch_size": 32, "num_steps": 600},
+}
+
+# Model settings that scale with the sampling rate or trial length, per set. Sets recorded at
+# ~256 Hz are average-pooled by 4 inside the network (to ~64 Hz: everything below ~30 Hz is kept),
+# which makes them 4x cheaper; kernels are then counted in samples of the pooled signal.
+MODELS: dict[str, dict[str, dict]] = {
+    "shallow": {
+        "scp1": {"downsample": 4, "kernel": 13, "pool": 20, "pool_stride": 4},
+        "scp2": {"downsample": 4, "kernel": 13, "pool": 20, "pool_stride": 4},
+        "fingers": {"kernel": 10, "pool": 20, "pool_stride": 5},
+        "eyes": {"kernel": 13, "pool": 35, "pool_stride": 7},
+        "blink": {"downsample": 4, "kernel": 13, "pool": 20, "pool_stride": 4},
+    },
+    "eegnet": {
+        "scp1": {"downsample": 4, "kernel": 32, "pool1": 4, "pool2": 8},
+        "scp2": {"downsample": 4, "kernel": 32, "pool1": 4, "pool2": 8},
+        "fingers": {"kernel": 25, "pool1": 2, "pool2": 4, "separable_kernel": 8},
+        "eyes": {"kernel": 64, "pool1": 4, "pool2": 4},
+        "blink": {"downsample": 4, "kernel": 32, "pool1": 4, "pool2": 8},
+    },
+    "deep4": {
+        "scp1": {"downsample": 4, "kernel": 10, "pool": 3},
+        "scp2": {"downsample": 4, "kernel": 10, "pool": 3},
+        "fingers": {"kernel": 5, "pool": 2},
+        "eyes": {"kernel": 5, "pool": 2},
+        "blink": {"downsample": 4, "kernel": 10, "pool": 3},
+    },
+    "gru": {
+        "scp1": {"downsample": 8},
+        "scp2": {"downsample": 8},
+        "fingers": {"downsample": 1},
+        "eyes": {"downsample": 2},
+        "blink": {"downsample": 8},
+    },
+}
+
+# The classic pipeline's filter band (Hz) and epochs per trial, per set. SCP sets keep the slow
+# potentials (no high-pass): the class is the sign of a drift lasting seconds.
+FEATURES: dict[str, dict] = {
+    "scp1": {"low": 0.0, "high": 40.0, "windows": 4},
+    "scp2": {"low": 0.0, "high": 40.0, "windows": 4},
+    "fingers": {"low": 0.0, "high": 45.0, "windows": 1},
+    "eyes": {"low": 0.0, "high": 45.0, "windows": 1},
+    "blink": {"low": 0.0, "high": 45.0, "windows": 4},
+}
+
+
+def _base(short: str) -> ml_collections.ConfigDict:
+    settings = SETS[short]
+    config = base.get_config()
+    config.batch_size = settings["batch_size"]
+    config.num_steps = settings["num_steps"]
+    config.log_every = 50
+    config.eval_every = 0
+    config.checkpoint_every = settings["num_steps"]
+    config.keep_checkpoints = 1
+    config.eval_batch_size = 512
+    config.schedule.name = "cosine"
+    return config
+
+
+def raw_config(short: str, model: str, **overrides) -> ml_collections.ConfigDict:
+    """A deep network on the standardised raw signal of set `short` (`scp1`, `fingers`, ...)."""
+    config = _base(short)
+    config.data = ml_collections.ConfigDict({"name": f"uea/{SETS[short]['problem']}", "split_seed": 0,
+                                             "validation_fraction": 0.2, "standardize": True})
+    augment = {"shift": 0, "channel_dropout": 0.0, "noise": 0.0}   # on-device, off unless set
+    config.model = ml_collections.ConfigDict({"name": f"eeg_{model}", **augment, **MODELS[model][short],
+                                              **overrides})
+    config.optimizer.name = "adamw"
+    config.optimizer.learning_rate = 1e-3
+    config.optimizer.weight_decay = 1e-2
+    return config
+
+
+def features_config(short: str) -> ml_collections.ConfigDict:
+    """Softmax regression (optax, AdamW) on the hand-crafted feature vector of set `short`."""
+    config = _base(short)
+    config.data = ml_collections.ConfigDict({"name": f"uea_features/{SETS[short]['problem']}", "split_seed": 0,
+                                             "validation_fraction": 0.2, **FEATURES[short]})
+    config.model = ml_collections.ConfigDict({"name": "linear"})
+    config.optimizer.name = "adamw"
+    config.optimizer.learning_rate = 1e-2
+    config.optimizer.weight_decay = 1e-1
+    config.num_steps = 1000
+    config.checkpoint_every = 1000
+    return config

@@ -128,6 +128,9 @@ def write(runs_dir: Path, out: Path, images: Path) -> str:
     body += ["", "Commands that produced these runs (recorded in each run's config.json):", "", "```"]
     body += commands
     body += ["```"]
+    notes = out.with_name(out.stem.lower() + "_notes.md")
+    if notes.exists():  # hand-written context kept across regenerations
+        body += ["", notes.read_text().strip()]
     text = "\n".join(body) + "\n"
     out.write_text(text)
     return text

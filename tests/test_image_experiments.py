@@ -1,5 +1,5 @@
-"""Image experiments beyond the zoo's own tests: the depth study, bf16 through the loop, the one-cycle
-schedule, and the results page generated from run directories."""
+"""Image experiments beyond the zoo's own tests: the depth study, bf16 through the loop, augmentation,
+optimisers and schedules, and the results page generated from run directories."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 import experiments
 import models
+from data import augment
 from train import loop, optim, overrides, results
 
 IMAGE_MODELS = ("linear", "mlp", "cnn", "lenet", "vgg", "resnet")
@@ -57,6 +59,75 @@ def test_onecycle_rises_to_the_peak_then_anneals_to_near_zero():
     assert abs(top - 0.3 * steps) <= 50 and np.isclose(values.max(), peak, rtol=1e-3)
     assert values[0] < peak / 10 and float(lr(steps)) < peak / 1000
     assert np.all(np.diff(values[: top // 50 + 1]) >= 0) and np.all(np.diff(values[top // 50:]) <= 0)
+
+
+def test_random_crop_is_a_shifted_window_of_the_padded_image_and_seeded():
+    images = jax.random.uniform(jax.random.key(0), (32, 6, 5, 2))
+    out = augment.random_crop(images, jax.random.key(1), padding=2)
+    assert out.shape == images.shape
+    padded = np.pad(np.asarray(images), ((0, 0), (2, 2), (2, 2), (0, 0)))
+    offsets = set()
+    for k in range(images.shape[0]):
+        matches = [(i, j) for i in range(5) for j in range(5)
+                   if np.array_equal(padded[k, i:i + 6, j:j + 5], np.asarray(out[k]))]
+        assert matches, f"example {k} is not a window of its padded image"
+        offsets.add(matches[0])
+    assert len(offsets) > 5  # offsets differ between examples
+    np.testing.assert_array_equal(out, augment.random_crop(images, jax.random.key(1), padding=2))
+    assert not np.array_equal(out, augment.random_crop(images, jax.random.key(2), padding=2))
+    np.testing.assert_array_equal(augment.random_crop(images, jax.random.key(1), padding=0), images)
+
+
+def test_random_flip_mirrors_about_half_of_the_images_left_right():
+    images = jax.random.uniform(jax.random.key(0), (400, 4, 6, 1))
+    out = np.asarray(augment.random_flip(images, jax.random.key(3)))
+    same = np.all(out == np.asarray(images), axis=(1, 2, 3))
+    mirrored = np.all(out == np.asarray(images)[:, :, ::-1], axis=(1, 2, 3))
+    assert np.all(same ^ mirrored)
+    assert 150 < mirrored.sum() < 250
+    np.testing.assert_array_equal(out, augment.random_flip(images, jax.random.key(3)))
+
+
+def _quadratic_loss_after(config_overrides: dict, steps: int = 100) -> tuple[float, float]:
+    config = experiments.get_config("digits_linear")
+    overrides.apply(config, [(k, str(v)) for k, v in {"num_steps": steps, **config_overrides}.items()])
+    tx = optim.optimizer(config)
+    params = {"w": jnp.zeros(4)}
+    loss = lambda p: jnp.sum((p["w"] - jnp.arange(1.0, 5.0)) ** 2)  # noqa: E731
+
+    def step(_, carry):
+        params, state = carry
+        updates, state = tx.update(jax.grad(loss)(params), state, params)
+        return optax.apply_updates(params, updates), state
+
+    final, _ = jax.jit(lambda p: jax.lax.fori_loop(0, steps, step, (p, tx.init(p))))(params)
+    return float(loss(params)), float(loss(final))
+
+
+@pytest.mark.parametrize("opt", [{"optimizer.name": "sgd", "optimizer.learning_rate": 0.05},
+                                 {"optimizer.name": "sgd", "optimizer.learning_rate": 0.05, "optimizer.nesterov": True},
+                                 {"optimizer.name": "adam", "optimizer.learning_rate": 0.1},
+                                 {"optimizer.name": "adamw", "optimizer.learning_rate": 0.1}])
+@pytest.mark.parametrize("schedule", ["constant", "cosine", "warmup_cosine", "onecycle"])
+def test_every_optimizer_and_schedule_minimises_a_quadratic(opt, schedule):
+    start, end = _quadratic_loss_after({**opt, "optimizer.weight_decay": 0.0, "schedule.name": schedule,
+                                        "schedule.warmup_steps": 10})
+    assert end < 0.05 * start, (start, end)
+
+
+def test_gradient_clipping_bounds_the_update_and_weight_decay_shrinks_weights():
+    config = experiments.get_config("digits_linear")
+    overrides.apply(config, [("optimizer.name", "sgd"), ("optimizer.momentum", "0.0"), ("optimizer.learning_rate", "1.0"),
+                             ("schedule.name", "constant"), ("optimizer.weight_decay", "0.0"),
+                             ("optimizer.grad_clip_norm", "0.5")])
+    tx = optim.optimizer(config)
+    params = {"w": jnp.ones(3)}
+    updates, _ = tx.update({"w": jnp.full(3, 100.0)}, tx.init(params), params)
+    np.testing.assert_allclose(np.linalg.norm(updates["w"]), 0.5, rtol=1e-5)
+    overrides.apply(config, [("optimizer.grad_clip_norm", "0.0"), ("optimizer.weight_decay", "0.1")])
+    tx = optim.optimizer(config)
+    updates, _ = tx.update({"w": jnp.zeros(3)}, tx.init(params), params)
+    np.testing.assert_allclose(updates["w"], -0.1 * params["w"], rtol=1e-6)  # lr 1 x decay 0.1 x w
 
 
 @pytest.mark.parametrize("name", experiments.names())

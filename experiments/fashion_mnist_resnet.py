@@ -17,7 +17,7 @@ def get_config():
     config.schedule.warmup_steps = 500
     config.augment.crop_padding = 2
     config.augment.flip = True
-    config.num_steps = 12000      # ~28 epochs at batch 128
+    config.num_steps = 16000      # ~37 epochs at batch 128 (55000 training images)
     config.batch_size = 128
     config.eval_every = 2000
     config.checkpoint_every = 1000

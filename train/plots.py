@@ -21,7 +21,7 @@ def _save(figure: Any, path: Path) -> Path:
     return path
 
 
-def learning_curves(runs: Sequence[dict[str, Any]], path: Path) -> Path:
+def learning_curves(runs: Sequence[dict[str, Any]], path: Path, title: str = "") -> Path:
     """Train loss (left) and eval accuracy (right) against step, one line per run, coloured by group."""
     figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(11, 4))
     groups = sorted({run["group"] for run in runs})
@@ -35,8 +35,9 @@ def learning_curves(runs: Sequence[dict[str, Any]], path: Path) -> Path:
             if evals:
                 accuracy_axis.plot([r["step"] for r in evals], [r["accuracy"] for r in evals], style,
                                    color=colour, alpha=0.8)
-    loss_axis.set(xlabel="step", ylabel="train loss", yscale="log", title="training loss")
-    accuracy_axis.set(xlabel="step", ylabel="accuracy", title="eval accuracy (-- validation, o test)")
+    prefix = f"{title}: " if title else ""
+    loss_axis.set(xlabel="step", ylabel="train loss", yscale="log", title=f"{prefix}training loss")
+    accuracy_axis.set(xlabel="step", ylabel="accuracy", title=f"{prefix}eval accuracy (-- validation, o test)")
     if len(groups) > 1:
         loss_axis.legend(fontsize=7)
     return _save(figure, path)
@@ -60,21 +61,36 @@ def metric_against_key(key: str, points: Sequence[tuple[Any, float, float]], met
     return _save(figure, path)
 
 
-def _confusion_figure(matrix: Any) -> Any:
+def series_against_x(series: dict[str, Sequence[tuple[float, float, float]]], xlabel: str, ylabel: str,
+                     title: str, path: Path) -> Path:
+    """Several lines of (x, mean, std) points with error bars on one axis, e.g. accuracy against depth."""
+    figure, axis = plt.subplots(figsize=(6, 4.2))
+    for label, points in series.items():
+        points = sorted(points)
+        axis.errorbar([p[0] for p in points], [p[1] for p in points], yerr=[p[2] for p in points], marker="o",
+                      capsize=4, label=label)
+    axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    axis.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    axis.legend(fontsize=8)
+    axis.grid(alpha=0.3)
+    return _save(figure, path)
+
+
+def _confusion_figure(matrix: Any, title: str = "confusion matrix (test)") -> Any:
     matrix = np.asarray(matrix)
     figure, axis = plt.subplots(figsize=(5, 4.5))
     image = axis.imshow(matrix, cmap="Blues")
     for (i, j), count in np.ndenumerate(matrix):
         axis.text(j, i, str(count), ha="center", va="center", fontsize=7,
                   color="white" if count > matrix.max() / 2 else "black")
-    axis.set(xlabel="predicted", ylabel="true", title="confusion matrix (test)",
+    axis.set(xlabel="predicted", ylabel="true", title=title,
              xticks=range(matrix.shape[1]), yticks=range(matrix.shape[0]))
     figure.colorbar(image, ax=axis)
     return figure
 
 
-def confusion_matrix(matrix: Any, path: Path) -> Path:
-    return _save(_confusion_figure(matrix), path)
+def confusion_matrix(matrix: Any, path: Path, title: str = "confusion matrix (test)") -> Path:
+    return _save(_confusion_figure(matrix, title), path)
 
 
 def confusion_matrix_image(matrix: Any) -> np.ndarray:

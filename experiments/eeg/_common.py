@@ -7,6 +7,8 @@ once per set, so every model on a set sees the same data, split and step budget.
 
 from __future__ import annotations
 
+import dataclasses
+
 import ml_collections
 
 from experiments import base
@@ -32,7 +34,7 @@ MODELS: dict[str, dict[str, dict]] = {
         "blink": {"downsample": 4, "kernel": 13, "pool": 20, "pool_stride": 4},
     },
     "eegnet": {
-        "scp1": {"downsample": 4, "kernel": 32, "pool1": 4, "pool2": 8},
+        "scp1": {"downsample": 4, "kernel": 32, "pool1": 4, "pool2": 8, "shift": 16, "noise": 0.1},
         "scp2": {"downsample": 4, "kernel": 32, "pool1": 4, "pool2": 8},
         "fingers": {"kernel": 25, "pool1": 2, "pool2": 4, "separable_kernel": 8},
         "eyes": {"kernel": 64, "pool1": 4, "pool2": 4},
@@ -46,11 +48,11 @@ MODELS: dict[str, dict[str, dict]] = {
         "blink": {"downsample": 4, "kernel": 10, "pool": 3},
     },
     "gru": {
-        "scp1": {"downsample": 8},
-        "scp2": {"downsample": 8},
+        "scp1": {"downsample": 16},
+        "scp2": {"downsample": 16},
         "fingers": {"downsample": 1},
         "eyes": {"downsample": 2},
-        "blink": {"downsample": 8},
+        "blink": {"downsample": 16},
     },
 }
 
@@ -79,14 +81,22 @@ def _base(short: str) -> ml_collections.ConfigDict:
     return config
 
 
+def model_defaults(name: str) -> dict:
+    """Every field of the registered model with its default, so `--config.model.KEY` can set any of them
+    (augmentation included: `shift`, `channel_dropout`, `noise`, off by default)."""
+    import models
+    fields = dataclasses.fields(models.REGISTRY[name])
+    return {f.name: f.default for f in fields
+            if f.name not in ("parent", "name", "num_classes") and f.default is not dataclasses.MISSING}
+
+
 def raw_config(short: str, model: str, **overrides) -> ml_collections.ConfigDict:
     """A deep network on the standardised raw signal of set `short` (`scp1`, `fingers`, ...)."""
     config = _base(short)
     config.data = ml_collections.ConfigDict({"name": f"uea/{SETS[short]['problem']}", "split_seed": 0,
                                              "validation_fraction": 0.2, "standardize": True})
-    augment = {"shift": 0, "channel_dropout": 0.0, "noise": 0.0}   # on-device, off unless set
-    config.model = ml_collections.ConfigDict({"name": f"eeg_{model}", **augment, **MODELS[model][short],
-                                              **overrides})
+    config.model = ml_collections.ConfigDict({"name": f"eeg_{model}", **model_defaults(f"eeg_{model}"),
+                                              **MODELS[model][short], **overrides})
     config.optimizer.name = "adamw"
     config.optimizer.learning_rate = 1e-3
     config.optimizer.weight_decay = 1e-2

@@ -10,6 +10,7 @@ def get_config() -> ml_collections.ConfigDict:
     config.seed = 0
 
     config.model = ml_collections.ConfigDict({"name": "linear"})
+    config.dtype = "float32"      # compute dtype: float32 | bfloat16 (parameters stay float32)
     config.data = ml_collections.ConfigDict({
         "name": "digits",         # a local data set (python -m data --list) or a TFDS catalog name
         "split_seed": 0,          # seeds the held-out splits carved from train; not the training seed
@@ -34,7 +35,7 @@ def get_config() -> ml_collections.ConfigDict:
         "grad_clip_norm": 0.0,    # 0 disables global-norm clipping
     })
     config.schedule = ml_collections.ConfigDict({
-        "name": "constant",       # constant | cosine | warmup_cosine
+        "name": "constant",       # constant | cosine | warmup_cosine | onecycle
         "warmup_steps": 0,
     })
 
@@ -50,5 +51,6 @@ def get_config() -> ml_collections.ConfigDict:
     config.log_every = 50         # train metrics are pulled from the device only at these steps
     config.eval_every = 0         # validation eval interval in steps; 0 = only at the end
     config.checkpoint_every = 200
+    config.profile_steps = 0      # >0: a JAX profiler trace of this many train calls, in WORKDIR/profile
     config.keep_checkpoints = 3
     return config

@@ -1,9 +1,10 @@
 """A small convolutional network: enough depth to learn strokes and their compositions."""
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import flax.linen as nn
 import jax
+import jax.numpy as jnp
 
 
 class SmallCNN(nn.Module):
@@ -18,15 +19,17 @@ class SmallCNN(nn.Module):
     hidden: int = 128
     dropout: float = 0.0
     pool_after: int = -1
+    dtype: Any = jnp.float32
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
         pool_index = self.pool_after % len(self.features)
+        x = x.astype(self.dtype)
         for i, channels in enumerate(self.features):
-            x = nn.relu(nn.Conv(channels, (3, 3), padding="SAME")(x))
+            x = nn.relu(nn.Conv(channels, (3, 3), padding="SAME", dtype=self.dtype)(x))
             if i == pool_index:
                 x = nn.max_pool(x, (2, 2), strides=(2, 2))
         x = x.reshape((x.shape[0], -1))
-        x = nn.relu(nn.Dense(self.hidden)(x))
+        x = nn.relu(nn.Dense(self.hidden, dtype=self.dtype)(x))
         x = nn.Dropout(self.dropout, deterministic=not train)(x)
-        return nn.Dense(self.num_classes)(x)
+        return nn.Dense(self.num_classes, dtype=self.dtype)(x)

@@ -96,3 +96,9 @@ def test_steps_per_call_must_divide_the_intervals(tiny_config, tmp_path):
     tiny_config.steps_per_call = 7
     with pytest.raises(loop.ConfigError, match="multiple of steps_per_call=7"):
         loop.train_and_evaluate(tiny_config, tmp_path)
+
+
+def test_profile_steps_write_a_profiler_trace(tiny_config, tmp_path):
+    tiny_config.profile_steps = 5
+    loop.train_and_evaluate(tiny_config, tmp_path)
+    assert list((tmp_path / "profile").rglob("*.xplane.pb"))

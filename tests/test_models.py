@@ -43,5 +43,5 @@ def test_cnn_dropout_only_in_train_mode():
 
 
 def test_unknown_model_names_the_valid_ones():
-    with pytest.raises(ValueError, match="valid models: cnn, linear"):
+    with pytest.raises(ValueError, match="valid models: cnn, lenet, linear, mlp, resnet, vgg"):
         models.create(ml_collections.ConfigDict({"name": "transformer"}), num_classes=10)

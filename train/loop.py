@@ -265,7 +265,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | os.Path
         parallel.check_batch_size(config.batch_size)
     except MeshError as error:
         raise ConfigError(str(error)) from error
-    model = models.create(config.model, dataset.num_classes)
+    model = models.create(config.model, dataset.num_classes, config.get("dtype", "float32"))
     task = tasks.create(dataset.task, steps_per_epoch=per_epoch, target_scale=dataset.target_scale)
     init_key, augment_key = jax.random.split(jax.random.key_data(jax.random.key(config.seed)))
     state = create_state(model, optim.optimizer(config), dataset.input_shape, init_key,
@@ -300,6 +300,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | os.Path
     compile_seconds = time.perf_counter() - compile_start
 
     progress = Progress(config.num_steps, start_step) if primary else _Silent()
+    profile_steps = config.get("profile_steps", 0) if primary else 0
     step, window_start, window_step = start_step, time.perf_counter(), start_step
     train_start = time.perf_counter()
 
@@ -315,8 +316,15 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | os.Path
     try:
         with _SignalCatcher() as signals:
             while step < config.num_steps:
+                if profile_steps and step == start_step + config.steps_per_call:  # after the first (compiling) call
+                    jax.profiler.start_trace(str(workdir / "profile"))
                 state, totals = train_call(state, totals, *feed.args(step), augment_key)
                 step += config.steps_per_call
+                if profile_steps and step == start_step + config.steps_per_call * (1 + profile_steps):
+                    jax.block_until_ready(state)
+                    jax.profiler.stop_trace()
+                    say(f"profile of {profile_steps} calls written to {workdir / 'profile'} "
+                        "(open with TensorBoard's profile plugin or Perfetto)")
                 if first_step_seconds is None:  # data, init, restore and compile: what the cache shortens
                     first_step_seconds = time.perf_counter() - entered if jax.block_until_ready(state) else 0.0
                 if step % config.log_every == 0 or step == config.num_steps:

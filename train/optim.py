@@ -17,7 +17,9 @@ def schedule(config: ml_collections.ConfigDict) -> optax.Schedule:
     if name == "warmup_cosine":
         return optax.warmup_cosine_decay_schedule(0.0, peak, warmup_steps=warmup,
                                                   decay_steps=max(total, warmup + 1))
-    raise ValueError(f"unknown schedule {name!r}; valid schedules: constant, cosine, warmup_cosine")
+    if name == "onecycle":  # linear-cosine warm-up to the peak over 30% of training, then annealing
+        return optax.cosine_onecycle_schedule(max(total, 1), peak)
+    raise ValueError(f"unknown schedule {name!r}; valid schedules: constant, cosine, warmup_cosine, onecycle")
 
 
 def optimizer(config: ml_collections.ConfigDict) -> optax.GradientTransformation:

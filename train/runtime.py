@@ -70,6 +70,14 @@ def enable_compilation_cache(cache_dir: str | os.PathLike | None = None) -> Path
     return path
 
 
+def _program() -> str:
+    """How this process was started: 'python -m train' for modules, else the script's name."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    if spec is not None and spec.name:
+        return f"python -m {spec.name.removesuffix('.__main__')}"
+    return Path(sys.argv[0]).name
+
+
 def environment() -> dict[str, Any]:
     """What a reader needs to reproduce or compare a run: versions, devices, host and flags."""
     import jax
@@ -86,5 +94,5 @@ def environment() -> dict[str, Any]:
         "host": socket.gethostname(),
         "cpu_count": os.cpu_count(),
         "xla_flags": os.environ.get("XLA_FLAGS", ""),
-        "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
+        "command": [_program(), *sys.argv[1:]],
     }

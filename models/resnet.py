@@ -1,0 +1,51 @@
+"""ResNet for small images (He et al., 2016, section 4.2): ResNet-20/32/56 on 28x28 or 32x32 inputs.
+
+Batch norm runs on batch statistics in training and on running averages in evaluation; the running
+averages live in `TrainState.batch_stats` and are updated functionally by each train step.
+"""
+
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+
+class ResidualBlock(nn.Module):
+    channels: int
+    stride: int
+    dtype: Any = jnp.float32
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool) -> jax.Array:
+        norm = lambda: nn.BatchNorm(use_running_average=not train, momentum=0.9, dtype=self.dtype)  # noqa: E731
+        y = nn.Conv(self.channels, (3, 3), (self.stride, self.stride), padding="SAME", use_bias=False,
+                    dtype=self.dtype)(x)
+        y = nn.relu(norm()(y))
+        y = nn.Conv(self.channels, (3, 3), padding="SAME", use_bias=False, dtype=self.dtype)(y)
+        y = norm()(y)
+        if self.stride != 1 or x.shape[-1] != self.channels:  # projection shortcut (option B)
+            x = nn.Conv(self.channels, (1, 1), (self.stride, self.stride), use_bias=False, dtype=self.dtype)(x)
+            x = norm()(x)
+        return nn.relu(x + y)
+
+
+class ResNet(nn.Module):
+    """3 stages of `blocks_per_stage` residual blocks (16, 32, 64 channels x `width`): depth 6n+2."""
+
+    num_classes: int
+    blocks_per_stage: int = 3  # 3 -> ResNet-20
+    width: int = 1
+    dtype: Any = jnp.float32
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
+        x = x.astype(self.dtype)
+        x = nn.Conv(16 * self.width, (3, 3), padding="SAME", use_bias=False, dtype=self.dtype)(x)
+        x = nn.relu(nn.BatchNorm(use_running_average=not train, momentum=0.9, dtype=self.dtype)(x))
+        for stage, channels in enumerate((16, 32, 64)):
+            for block in range(self.blocks_per_stage):
+                stride = 2 if stage > 0 and block == 0 else 1
+                x = ResidualBlock(channels * self.width, stride, self.dtype)(x, train)
+        x = x.mean(axis=(1, 2))
+        return nn.Dense(self.num_classes, dtype=self.dtype)(x)

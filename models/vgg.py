@@ -1,0 +1,41 @@
+"""VGG-style CNN (Simonyan and Zisserman, 2014): stacks of 3x3 convolutions, pooled between stages.
+
+Depth is the number of stages and convolutions per stage, so a depth study varies one knob.
+"""
+
+from typing import Any, Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+
+class VGG(nn.Module):
+    """Stages of `convs_per_stage` conv3x3+BN+ReLU with `features[i]` channels, each ended by a 2x2
+    max-pool; then either global average pooling (`hidden=0`) or flatten + a dense ReLU layer of
+    `hidden` units; dropout; logits."""
+
+    num_classes: int
+    features: Sequence[int] = (32, 64, 128)
+    convs_per_stage: int = 2
+    dropout: float = 0.0
+    batch_norm: bool = True
+    hidden: int = 0
+    dtype: Any = jnp.float32
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
+        x = x.astype(self.dtype)
+        for channels in self.features:
+            for _ in range(self.convs_per_stage):
+                x = nn.Conv(channels, (3, 3), padding="SAME", use_bias=not self.batch_norm, dtype=self.dtype)(x)
+                if self.batch_norm:
+                    x = nn.BatchNorm(use_running_average=not train, momentum=0.9, dtype=self.dtype)(x)
+                x = nn.relu(x)
+            x = nn.max_pool(x, (2, 2), (2, 2), padding="SAME")
+        if self.hidden:
+            x = nn.relu(nn.Dense(self.hidden, dtype=self.dtype)(x.reshape((x.shape[0], -1))))
+        else:
+            x = x.mean(axis=(1, 2))
+        x = nn.Dropout(self.dropout, deterministic=not train)(x)
+        return nn.Dense(self.num_classes, dtype=self.dtype)(x)

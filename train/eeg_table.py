@@ -30,12 +30,17 @@ ALL_SETS = ("scp1", "fingers", "eyes", "scp2", "blink")
 DEFAULT_SETS = ("scp1", "fingers", "eyes")
 BEGIN, END = "<!-- eeg-table:begin -->", "<!-- eeg-table:end -->"
 
-_SETS = flags.DEFINE_list("sets", list(DEFAULT_SETS), "sets to train: any of scp1, fingers, eyes, scp2, blink; "
-                          "the tables also show every other set whose runs are all in --workdir")
-_SEEDS = flags.DEFINE_integer("seeds", 5, "training seeds 0..N-1 per model")
-_WORKDIR = flags.DEFINE_string("workdir", "runs/eeg", "where the runs go")
-_MARKDOWN = flags.DEFINE_string("markdown", str(ROOT / "experiments" / "EEG.md"), "file whose table is rewritten")
-_FIGURE = flags.DEFINE_string("figure", str(ROOT / "docs" / "eeg_shallow_filters.png"), "learned-filter figure")
+
+def _define_flags() -> None:
+    """Flags exist only when this module is the program, so importing it (tests, other tools) never
+    collides with the flags of `python -m train`."""
+    global _SETS, _SEEDS, _WORKDIR, _MARKDOWN, _FIGURE
+    _SETS = flags.DEFINE_list("sets", list(DEFAULT_SETS), "sets to train: any of scp1, fingers, eyes, scp2, blink; "
+                              "the tables also show every other set whose runs are all in --workdir")
+    _SEEDS = flags.DEFINE_integer("seeds", 5, "training seeds 0..N-1 per model")
+    _WORKDIR = flags.DEFINE_string("workdir", "runs/eeg", "where the runs go")
+    _MARKDOWN = flags.DEFINE_string("markdown", str(ROOT / "experiments" / "EEG.md"), "file whose table is rewritten")
+    _FIGURE = flags.DEFINE_string("figure", str(ROOT / "docs" / "eeg_shallow_filters.png"), "learned-filter figure")
 
 
 def run_all(sets: Sequence[str], seeds: int, workdir: Path, train: bool = True) -> dict[str, Any]:
@@ -139,5 +144,6 @@ def main(argv: Sequence[str]) -> None:
 
 
 if __name__ == "__main__":
+    _define_flags()
     runtime.configure_cpu()
     app.run(main)

@@ -28,13 +28,18 @@ from absl import app, flags, logging
 
 from train import plots, report
 
-RUNS = flags.DEFINE_multi_string("runs", ["runs/results"], "Directories of result runs (repeatable).")
-OUT = flags.DEFINE_string("out", "experiments/RESULTS.md", "Markdown file to write (PNGs go to docs/).")
-RUN = flags.DEFINE_bool("run", False, "Train the missing runs first.")
-SEEDS = flags.DEFINE_integer("seeds", 3, "Seeds per experiment (0 .. seeds-1) with --run.")
-EXPERIMENTS = flags.DEFINE_multi_string("experiment", [], "Experiments to run with --run.")
-IMAGES = flags.DEFINE_string("images", "docs", "Directory for the PNGs.")
-NOTE = flags.DEFINE_string("note", "", "A paragraph placed under the table (e.g. how loaded the machine was).")
+
+def _define_flags() -> None:
+    """Flags exist only when this module is the program, so importing it (tests, other tools) never
+    collides with the flags of `python -m train`."""
+    global RUNS, OUT, RUN, SEEDS, EXPERIMENTS, IMAGES, NOTE
+    RUNS = flags.DEFINE_multi_string("runs", ["runs/results"], "Directories of result runs (repeatable).")
+    OUT = flags.DEFINE_string("out", "experiments/RESULTS.md", "Markdown file to write (PNGs go to docs/).")
+    RUN = flags.DEFINE_bool("run", False, "Train the missing runs first.")
+    SEEDS = flags.DEFINE_integer("seeds", 3, "Seeds per experiment (0 .. seeds-1) with --run.")
+    EXPERIMENTS = flags.DEFINE_multi_string("experiment", [], "Experiments to run with --run.")
+    IMAGES = flags.DEFINE_string("images", "docs", "Directory for the PNGs.")
+    NOTE = flags.DEFINE_string("note", "", "A paragraph placed under the table (e.g. how loaded the machine was).")
 
 DEPTH_KEYS = ("model.depth", "model.blocks_per_stage", "model.convs_per_stage")
 DEPTH_SWEEP_KEYS = DEPTH_KEYS + ("model.features",)  # what a depth study may vary (conv stages: model.features)
@@ -308,6 +313,7 @@ def main(argv: Sequence[str]) -> None:
 
 
 if __name__ == "__main__":
+    _define_flags()
     from train import runtime
 
     runtime.configure_cpu()

@@ -43,5 +43,5 @@ def test_cnn_dropout_only_in_train_mode():
 
 
 def test_unknown_model_names_the_valid_ones():
-    with pytest.raises(ValueError, match="valid models: cnn, lenet, linear, mlp, resnet, vgg"):
+    with pytest.raises(ValueError, match="valid models: bow, cnn, lenet, linear, mlp, resnet, rnn_classifier, rnn_lm, rnn_regressor, vgg"):
         models.create(ml_collections.ConfigDict({"name": "transformer"}), num_classes=10)

@@ -8,7 +8,7 @@ def get_config():
     config.data.name = "uea/JapaneseVowels"   # inputs [N, time, 12 channels] zero-padded, with `lengths`
     config.model.name = "rnn_classifier"
     config.model.cell = "gru"
-    config.model.hidden = 64
+    config.model.hidden = 128
     config.model.num_layers = 1
     config.model.bidirectional = True
     config.model.dropout = 0.2

@@ -102,3 +102,11 @@ def test_profile_steps_write_a_profiler_trace(tiny_config, tmp_path):
     tiny_config.profile_steps = 5
     loop.train_and_evaluate(tiny_config, tmp_path)
     assert list((tmp_path / "profile").rglob("*.xplane.pb"))
+
+
+def test_model_that_cannot_take_the_data_is_a_clear_error_before_training(tiny_config, tmp_path):
+    tiny_config.model = type(tiny_config.model)({"name": "rnn_lm", "cell": "lstm", "hidden": 8, "num_layers": 1,
+                                                 "embed_dim": 4, "dropout": 0.0})
+    with pytest.raises(loop.ConfigError, match=r"model 'rnn_lm' cannot take data set 'digits'.*\(8, 8, 1\)"):
+        loop.train_and_evaluate(tiny_config, tmp_path)
+    assert not (tmp_path / "checkpoints").exists() or not any((tmp_path / "checkpoints").iterdir())

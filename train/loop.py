@@ -268,8 +268,15 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | os.Path
     model = models.create(config.model, dataset.num_classes, config.get("dtype", "float32"))
     task = tasks.create(dataset.task, steps_per_epoch=per_epoch, target_scale=dataset.target_scale)
     init_key, augment_key = jax.random.split(jax.random.key_data(jax.random.key(config.seed)))
-    state = create_state(model, optim.optimizer(config), dataset.input_shape, init_key,
-                         dataset.splits["train"].inputs.dtype)
+    try:
+        state = create_state(model, optim.optimizer(config), dataset.input_shape, init_key,
+                             dataset.splits["train"].inputs.dtype)
+    except (TypeError, ValueError, IndexError) as error:  # flax's shape errors, raised before any training
+        first = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+        raise ConfigError(f"model {config.model.name!r} cannot take data set {dataset.name!r}, whose examples are "
+                          f"{dataset.splits['train'].inputs.dtype} of shape {dataset.input_shape} ({first}); "
+                          "choose a model made for this data (python -m train --list shows matching "
+                          "experiments)") from error
     if task.carries_state:  # the recurrent state carried across steps, one per stream (batch row)
         state = state.replace(carry=model.initial_carry(config.batch_size))
     state = parallel.replicate(state)

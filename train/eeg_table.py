@@ -27,7 +27,7 @@ MODELS = ("shallow", "eegnet", "deep4", "gru", "features")
 MODEL_NAMES = {"shallow": "ShallowConvNet", "eegnet": "EEGNet", "deep4": "Deep4", "gru": "GRU",
                "features": "features + softmax regression (optax)"}
 ALL_SETS = ("scp1", "fingers", "eyes", "scp2", "blink")
-DEFAULT_SETS = ("scp1", "fingers", "eyes")
+DEFAULT_SETS = ALL_SETS
 BEGIN, END = "<!-- eeg-table:begin -->", "<!-- eeg-table:end -->"
 
 
@@ -136,9 +136,12 @@ def main(argv: Sequence[str]) -> None:
         results.update(run_all([short], _SEEDS.value, workdir, train=short in _SETS.value))
     refs = {short: references(short) for short in results}
     body = tables(results, refs)
-    rewrite(Path(_MARKDOWN.value), body)
     from train import eeg_filters
-    eeg_filters.figure(workdir, [s for s in ("scp1", "fingers") if s in results], Path(_FIGURE.value))
+    filter_sets = [s for s in ("scp1", "fingers") if s in results]
+    eeg_filters.figure(workdir, filter_sets, Path(_FIGURE.value))
+    body += ("\n#### First-layer gain per band after training (at initialisation), mean over filters and seeds\n\n"
+             + eeg_filters.gain_table(workdir, filter_sets) + "\n")
+    rewrite(Path(_MARKDOWN.value), body)
     print(body)
     print(f"wall time {time.perf_counter() - start:.0f} s", file=sys.stderr)
 

@@ -228,8 +228,11 @@ def write(runs_dir: Path | Sequence[Path], out: Path, images: Path, note: str = 
         raise FileNotFoundError(f"no finished classification runs under {', '.join(map(str, roots))}")
     images.mkdir(parents=True, exist_ok=True)
     pictures = []
+    depth = depth_rows(result_rows)
+    in_depth = {id(row) for row in depth}
     for data_name in sorted({row["data"] for row in result_rows}):
-        members = [row for row in result_rows if row["data"] == data_name]
+        members = [row for row in result_rows if row["data"] == data_name and id(row) not in in_depth] \
+            or [row for row in result_rows if row["data"] == data_name]  # depth studies have their own plot
         curves = []
         for row in members:
             for index, run in enumerate(row["runs"]):
@@ -248,7 +251,6 @@ def write(runs_dir: Path | Sequence[Path], out: Path, images: Path, note: str = 
                                                       if r["config"].get(key) == value])))
                 pictures.append(plots.metric_against_key(
                     key, points, "accuracy", images / f"results_{experiment}_accuracy_vs_{key.split('.')[1]}.png"))
-    depth = depth_rows(result_rows)
     if len({row["experiment"] for row in depth}) > 1:  # one plot comparing the families on a common axis
         series: dict[str, list[tuple[float, float, float]]] = {}
         for row in depth:
@@ -270,7 +272,7 @@ def write(runs_dir: Path | Sequence[Path], out: Path, images: Path, note: str = 
             f"Regenerate: `python -m train.results {' '.join(f'--runs={r}' for r in roots)} --out={out}` "
             "(after the runs below). Test accuracy is on each data set's held-out test split, as a fraction; "
             "train time is the mean wall time of the training loop (`train_seconds`; data loading, compilation "
-            "and the final evaluation excluded).", "", table([row for row in result_rows if id(row) not in {id(d) for d in depth}]), ""]
+            "and the final evaluation excluded).", "", table([row for row in result_rows if id(row) not in in_depth]), ""]
     if note:
         body += [note, ""]
     ordering = ordering_table(result_rows)

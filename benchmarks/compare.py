@@ -33,9 +33,17 @@ from absl import app, flags
 EXPERIMENTS = flags.DEFINE_multi_string("experiment", ["digits_cnn"], "Experiments to compare.")
 PATHS = flags.DEFINE_list("paths", ["layerwise", "flax_per_step", "torch_eager", "torch_compile"], "Paths to run.")
 WINDOWS = flags.DEFINE_integer("windows", 5, "Timed windows after one warm-up window.")
-WINDOW_STEPS = flags.DEFINE_integer("window_steps", 100, "Train steps per window.")
+WINDOW_STEPS = flags.DEFINE_integer("window_steps", 0, "Train steps per window (0: each experiment's default "
+                                    "in DEFAULT_WINDOW_STEPS, about 5-15 s of training on a 2-core CPU).")
 OUT = flags.DEFINE_string("out", "", "Write the markdown report here.")
 ONE = flags.DEFINE_string("one", "", "(internal) run one path 'experiment:path' and print JSON.")
+
+
+DEFAULT_WINDOW_STEPS = {"fashion_mnist_resnet": 20, "shakespeare_lstm": 40}  # others: 100
+
+
+def window_steps(experiment: str, requested: int = 0) -> int:
+    return requested or DEFAULT_WINDOW_STEPS.get(experiment, 100)
 
 
 def _config(experiment: str):
@@ -62,33 +70,49 @@ def run_layerwise(config, windows: int, window_steps: int) -> dict:
     summary = loop.train_and_evaluate(config, workdir)
     rates = [json.loads(line)["examples_per_sec"] for line in (Path(workdir) / "metrics.jsonl").read_text().splitlines()
              if json.loads(line)["split"] == "train"][1:]
-    return {"examples_per_sec": statistics.median(rates), "setup_seconds": summary["compile_seconds"]}
+    return {"examples_per_sec": statistics.median(rates), "setup_seconds": summary["compile_seconds"],
+            "parameters": summary["num_params"]}
+
+
+def _batches(num_examples: int, batch: int, language_model: bool, shuffle):
+    """Index batches of the usual loops: a fresh permutation per epoch, or, for a language model, the
+    stream order that lets each batch row continue the previous step's (`tasks.stream_order`)."""
+    from train import tasks
+
+    per_epoch = num_examples // batch
+    while True:
+        order = tasks.stream_order(num_examples, batch) if language_model else shuffle(num_examples)
+        for position in range(per_epoch):
+            yield order[position * batch:(position + 1) * batch]
 
 
 def run_flax_per_step(config, windows: int, window_steps: int) -> dict:
+    import functools
+
     import jax
     import numpy as np
 
     import data as data_lib
     import models
-    from train import optim
+    from train import optim, tasks
     from train.step import create_state, train_step
 
     dataset = data_lib.load(config.data)
     train = dataset.splits["train"]
-    state = create_state(models.create(config.model, dataset.num_classes), optim.optimizer(config),
-                         dataset.input_shape, jax.random.key_data(jax.random.key(0)))
-    step_fn = jax.jit(train_step)
+    model = models.create(config.model, dataset.num_classes)
+    state = create_state(model, optim.optimizer(config), dataset.input_shape,
+                         jax.random.key_data(jax.random.key(0)), train.inputs.dtype)
+    batch = config.batch_size
+    task = tasks.create(dataset.task, steps_per_epoch=len(train) // batch)
+    if task.carries_state:
+        state = state.replace(carry=model.initial_carry(batch))
+    step_fn = jax.jit(functools.partial(train_step, task=task))
+    parameters = sum(leaf.size for leaf in jax.tree.leaves(state.params))
     rng = np.random.default_rng(0)
-    batch, per_epoch = config.batch_size, len(train) // config.batch_size
-    order, position = rng.permutation(len(train)), 0
+    indices = _batches(len(train), batch, task.carries_state, rng.permutation)
 
     def next_batch():
-        nonlocal order, position
-        if position == per_epoch:
-            order, position = rng.permutation(len(train)), 0
-        idx = order[position * batch:(position + 1) * batch]
-        position += 1
+        idx = next(indices)
         return {"inputs": train.inputs[idx], "labels": train.labels[idx]}
 
     start = time.perf_counter()
@@ -104,7 +128,7 @@ def run_flax_per_step(config, windows: int, window_steps: int) -> dict:
         jax.block_until_ready(losses)
         if window:
             rates.append(window_steps * batch / (time.perf_counter() - start))
-    return {"examples_per_sec": statistics.median(rates), "setup_seconds": setup}
+    return {"examples_per_sec": statistics.median(rates), "setup_seconds": setup, "parameters": parameters}
 
 
 def run_torch(config, windows: int, window_steps: int, compiled: bool) -> dict:
@@ -115,54 +139,66 @@ def run_torch(config, windows: int, window_steps: int, compiled: bool) -> dict:
 
     dataset = data_lib.load(config.data)
     train = dataset.splits["train"]
-    inputs = torch.from_numpy(train.inputs).permute(0, 3, 1, 2).contiguous()  # NHWC -> NCHW
+    language_model = dataset.task == "language_model"
+    inputs = torch.from_numpy(train.inputs)
+    if language_model:
+        inputs = inputs.long()
+    else:
+        inputs = inputs.permute(0, 3, 1, 2).contiguous()  # NHWC -> NCHW
     labels = torch.from_numpy(train.labels).long()
     torch.manual_seed(0)
     model = mirror(config.model.to_dict(), dataset.input_shape, dataset.num_classes)
     opt = config.optimizer
     if opt.name == "sgd":
         optimizer = torch.optim.SGD(model.parameters(), lr=opt.learning_rate, momentum=opt.momentum,
-                                    nesterov=opt.nesterov)
+                                    nesterov=opt.nesterov, weight_decay=opt.weight_decay)
     elif opt.name == "adamw":
         optimizer = torch.optim.AdamW(model.parameters(), lr=opt.learning_rate, weight_decay=opt.weight_decay)
     else:
         optimizer = torch.optim.Adam(model.parameters(), lr=opt.learning_rate)
     loss_fn = torch.nn.CrossEntropyLoss()
+    clip = opt.grad_clip_norm
 
-    def step(x, y):
+    def step(x, y, state=None):
         optimizer.zero_grad(set_to_none=True)
-        loss = loss_fn(model(x), y)
+        if language_model:  # truncated BPTT: the carried state enters detached
+            logits, state = model(x, state)
+            loss = loss_fn(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+        else:
+            loss = loss_fn(model(x), y)
         loss.backward()
+        if clip:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
         optimizer.step()
-        return loss.detach()
+        if language_model:
+            return loss.detach(), tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
+        return loss.detach(), None
 
     if compiled:
         step = torch.compile(step)
     model.train()
-    batch, per_epoch = config.batch_size, len(train) // config.batch_size
     generator = torch.Generator().manual_seed(0)
-    order, position = torch.randperm(len(train), generator=generator), 0
+    indices = _batches(len(train), config.batch_size, language_model,
+                       lambda n: torch.randperm(n, generator=generator).numpy())
+    state = None
 
-    def next_batch():
-        nonlocal order, position
-        if position == per_epoch:
-            order, position = torch.randperm(len(train), generator=generator), 0
-        idx = order[position * batch:(position + 1) * batch]
-        position += 1
-        return inputs[idx], labels[idx]
+    def run_steps(count):
+        nonlocal state
+        for _ in range(count):
+            idx = torch.from_numpy(next(indices))
+            _, state = step(inputs[idx], labels[idx], state)
 
     start = time.perf_counter()
-    for _ in range(3):
-        step(*next_batch())
+    run_steps(3)
     setup = time.perf_counter() - start
     rates = []
     for window in range(windows + 1):
         start = time.perf_counter()
-        for _ in range(window_steps):
-            step(*next_batch())
+        run_steps(window_steps)
         if window:
-            rates.append(window_steps * batch / (time.perf_counter() - start))
-    return {"examples_per_sec": statistics.median(rates), "setup_seconds": setup}
+            rates.append(window_steps * config.batch_size / (time.perf_counter() - start))
+    return {"examples_per_sec": statistics.median(rates), "setup_seconds": setup,
+            "parameters": sum(p.numel() for p in model.parameters())}
 
 
 def run_one(spec: str, windows: int, window_steps: int) -> dict:
@@ -187,7 +223,7 @@ def run_one(spec: str, windows: int, window_steps: int) -> dict:
 
 def main(argv: list[str]) -> None:
     if ONE.value:
-        print(json.dumps(run_one(ONE.value, WINDOWS.value, WINDOW_STEPS.value)))
+        print(json.dumps(run_one(ONE.value, WINDOWS.value, window_steps(ONE.value.split(":")[0], WINDOW_STEPS.value))))
         return
     import jax
     import torch
@@ -197,7 +233,8 @@ def main(argv: list[str]) -> None:
         results = {}
         for path in PATHS.value:
             proc = subprocess.run([sys.executable, "-m", "benchmarks.compare", f"--one={experiment}:{path}",
-                                   f"--windows={WINDOWS.value}", f"--window_steps={WINDOW_STEPS.value}"],
+                                   f"--windows={WINDOWS.value}",
+                                   f"--window_steps={window_steps(experiment, WINDOW_STEPS.value)}"],
                                   capture_output=True, text=True)
             if proc.returncode:
                 results[path] = {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1][:160]}
@@ -210,20 +247,26 @@ def main(argv: list[str]) -> None:
              f"Command: `python -m benchmarks.compare {' '.join(sys.argv[1:])}`", "",
              f"Machine: {platform.machine()}, {os.cpu_count()} CPU cores, Linux; jax {jax.__version__}, "
              f"torch {torch.__version__}. Each path runs in its own process; examples/s is the median of "
-             f"{WINDOWS.value} windows of {WINDOW_STEPS.value} steps after a warm-up window. Constant learning "
+             f"{WINDOWS.value} timed windows after a warm-up window (steps per window in each heading). Constant learning "
              "rate everywhere (the experiments' schedules do not change the cost of a step).", ""]
     for experiment, results in rows:
         base = results.get("layerwise", {}).get("examples_per_sec")
-        lines += [f"## {experiment}", "", "| path | examples/s | layerwise / this | compile or warm-up | peak RSS |",
-                  "| --- | ---: | ---: | ---: | ---: |"]
+        config = _config(experiment)
+        lines += [f"## {experiment} (batch {config.batch_size}, {window_steps(experiment, WINDOW_STEPS.value)} "
+                  "steps per window)", "", "| path | examples/s | layerwise / this | compile or warm-up | peak RSS | parameters |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: |"]
         for path, result in results.items():
             if "error" in result:
-                lines.append(f"| {path} | failed: {result['error']} | | | |")
+                lines.append(f"| {path} | failed: {result['error']} | | | | |")
                 continue
             ratio = f"{base / result['examples_per_sec']:.2f}x" if base else ""
             lines.append(f"| {path} | {result['examples_per_sec']:,.0f} | {ratio} | {result['setup_seconds']:.1f} s "
-                         f"| {result['peak_mb']:,.0f} MB |")
+                         f"| {result['peak_mb']:,.0f} MB | {result.get('parameters', 0):,} |")
         lines.append("")
+    if OUT.value:  # hand-written analysis kept across regenerations
+        notes = Path(OUT.value).with_name(Path(OUT.value).stem.lower() + "_notes.md")
+        if notes.exists():
+            lines += [notes.read_text().strip(), ""]
     text = "\n".join(lines)
     print(text)
     if OUT.value:

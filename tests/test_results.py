@@ -26,3 +26,17 @@ def test_results_table_and_plots_from_runs(tmp_path):
     assert "results_digits_mlp_accuracy_vs_depth.png" in names
     assert any(n.startswith("results_confusion_") for n in names)
     assert "```\npython -m pytest" in text  # the command each run recorded
+
+
+def test_forecasts_and_language_models_get_their_own_metric_table(tmp_path):
+    for seed in (0, 1):
+        config = experiments.get_config("sunspots_ar")
+        overrides.apply(config, [("num_steps", "40"), ("eval_every", "0"), ("checkpoint_every", "40"),
+                                 ("seed", str(seed))])
+        loop.train_and_evaluate(config, tmp_path / "runs" / "sunspots_ar" / f"seed={seed}")
+    text = results.write(tmp_path / "runs", tmp_path / "RESULTS.md", tmp_path / "docs")
+    rows = [line for line in text.splitlines() if line.startswith("| `sunspots_ar`")]
+    assert len(rows) == 1 and "| regression |" in rows[0] and "RMSE " in rows[0] and "| 2 |" in rows[0]
+    rmse = [results.report.load_run(tmp_path / "runs" / "sunspots_ar" / f"seed={s}")["summary"]["eval"]["rmse"]
+            for s in (0, 1)]
+    assert f"{sum(rmse) / 2:.4f}" in rows[0]

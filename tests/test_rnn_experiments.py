@@ -19,6 +19,8 @@ TINY = {
     "rotten_tomatoes_bow": {"num_steps": 150, "log_every": 50, "eval_every": 0, "checkpoint_every": 150},
     "digits_rnn": {"model.hidden": 32, "num_steps": 150, "log_every": 50, "eval_every": 0, "checkpoint_every": 150},
     "sunspots_lstm": {},
+    "japanese_vowels_gru": {"model.hidden": 32, "num_steps": 120, "log_every": 40, "eval_every": 0,
+                            "checkpoint_every": 120},
     "sunspots_ar": {"num_steps": 500, "eval_every": 0, "checkpoint_every": 500},
 }
 
@@ -49,6 +51,11 @@ def test_sentiment_experiments_beat_the_majority_class(name, tmp_path):
 
 def test_digits_rnn_reads_digits_row_by_row(tmp_path):
     assert _run("digits_rnn", tmp_path)["eval"]["accuracy"] > 0.7  # chance is 0.1
+
+
+def test_japanese_vowels_gru_tells_speakers_apart(tmp_path):
+    summary = _run("japanese_vowels_gru", tmp_path)
+    assert summary["eval"]["accuracy"] > 0.6  # 9 speakers: chance is about 0.11
 
 
 @pytest.mark.parametrize("name", ["sunspots_lstm", "sunspots_ar"])

@@ -169,6 +169,48 @@ def rows(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(out, key=lambda row: (row["data"], row["accuracy"]))
 
 
+SEQUENCE_METRICS = {  # task -> (metric in the summary's eval, column text); lower is better for both
+    "language_model": ("loss", "test loss, nats/token (bits/token)"),
+    "regression": ("rmse", "test RMSE, data units"),
+}
+
+
+def metric_rows(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Language-model and regression runs grouped like `rows`, with their task's test metric."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for run in runs:
+        summary = run["summary"]
+        if summary and summary.get("task") in SEQUENCE_METRICS:
+            groups.setdefault((run["config"]["experiment"], _model_text(run["config"])), []).append(run)
+    out = []
+    for (experiment, model), members in sorted(groups.items()):
+        members = sorted(members, key=lambda r: r["config"].get("seed", 0))
+        task = members[0]["summary"]["task"]
+        metric = SEQUENCE_METRICS[task][0]
+        values = [r["summary"]["eval"][metric] for r in members]
+        mean, std = _mean_std(values)
+        out.append({"experiment": experiment, "data": members[0]["config"]["data.name"], "model": model,
+                    "task": task, "metric": metric, "mean": mean, "std": std, "values": values,
+                    "params": members[0]["summary"]["num_params"], "seeds": len(members),
+                    "train_seconds": statistics.fmean(r["summary"]["train_seconds"] for r in members),
+                    "hardware": _hardware(members[0]["dir"]), "runs": members})
+    return out
+
+
+def metric_table(metric_rows_: Sequence[dict[str, Any]]) -> str:
+    lines = ["| experiment | task | model | parameters | seeds | test metric (mean ± std) | train time | hardware |",
+             "| --- | --- | --- | ---: | ---: | --- | ---: | --- |"]
+    for row in metric_rows_:
+        value = f"{row['mean']:.4f} ± {row['std']:.4f}"
+        if row["task"] == "language_model":
+            value = f"{row['mean']:.4f} ± {row['std']:.4f} nats ({row['mean'] / 0.6931471805599453:.3f} bits)"
+        else:
+            value = f"RMSE {value}"
+        lines.append(f"| `{row['experiment']}` | {row['task'].replace('_', ' ')} | {row['model']} | {row['params']:,} | "
+                     f"{row['seeds']} | {value} | {row['train_seconds']:.0f} s | {row['hardware']} |")
+    return "\n".join(lines)
+
+
 def table(result_rows: Sequence[dict[str, Any]]) -> str:
     lines = ["| experiment | model | parameters | seeds | test accuracy (mean ± std) | train time | hardware |",
              "| --- | --- | ---: | ---: | --- | ---: | --- |"]
@@ -223,9 +265,9 @@ def depth_table(depth: Sequence[dict[str, Any]]) -> str:
 def write(runs_dir: Path | Sequence[Path], out: Path, images: Path, note: str = "") -> str:
     roots = [Path(runs_dir)] if isinstance(runs_dir, (str, os.PathLike)) else [Path(p) for p in runs_dir]
     runs = [report.load_run(d) for d in report.find_runs(roots)]
-    result_rows = rows(runs)
-    if not result_rows:
-        raise FileNotFoundError(f"no finished classification runs under {', '.join(map(str, roots))}")
+    result_rows, sequence_rows = rows(runs), metric_rows(runs)
+    if not result_rows and not sequence_rows:
+        raise FileNotFoundError(f"no finished runs under {', '.join(map(str, roots))}")
     images.mkdir(parents=True, exist_ok=True)
     pictures = []
     depth = depth_rows(result_rows)
@@ -272,7 +314,13 @@ def write(runs_dir: Path | Sequence[Path], out: Path, images: Path, note: str = 
             f"Regenerate: `python -m train.results {' '.join(f'--runs={r}' for r in roots)} --out={out}` "
             "(after the runs below). Test accuracy is on each data set's held-out test split, as a fraction; "
             "train time is the mean wall time of the training loop (`train_seconds`; data loading, compilation "
-            "and the final evaluation excluded).", "", table([row for row in result_rows if id(row) not in in_depth]), ""]
+            "and the final evaluation excluded).", ""]
+    if result_rows:
+        body += [table([row for row in result_rows if id(row) not in in_depth]), ""]
+    if sequence_rows:
+        body += ["Language models and forecasters (lower is better): a language model's loss is the mean "
+                 "cross-entropy per token on the test split; a forecaster's RMSE is in the data's own units.", "",
+                 metric_table(sequence_rows), ""]
     if note:
         body += [note, ""]
     ordering = ordering_table(result_rows)
@@ -286,7 +334,8 @@ def write(runs_dir: Path | Sequence[Path], out: Path, images: Path, note: str = 
         body.append(f"Best on {best['data']}: `{best['experiment']}`, seed {run['config'].get('seed')} reached "
                     f"test accuracy {run['summary']['eval']['accuracy']:.4f} (confusion matrix below).")
     body += [""] + [f"![{p.stem}]({relative(p)})" for p in pictures]
-    commands = sorted({command(_recorded(r["dir"])) for row in result_rows for r in row["runs"]} - {""})
+    commands = sorted({command(_recorded(r["dir"])) for row in [*result_rows, *sequence_rows]
+                       for r in row["runs"]} - {""})
     body += ["", "Commands that produced these runs (recorded in each run's config.json):", "", "```"]
     body += commands
     body += ["```"]

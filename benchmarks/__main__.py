@@ -5,4 +5,5 @@ from absl import app
 from benchmarks import compare
 
 if __name__ == "__main__":
+    compare.define_flags()
     app.run(compare.main)

@@ -30,13 +30,19 @@ from pathlib import Path
 
 from absl import app, flags
 
-EXPERIMENTS = flags.DEFINE_multi_string("experiment", ["digits_cnn"], "Experiments to compare.")
-PATHS = flags.DEFINE_list("paths", ["layerwise", "flax_per_step", "torch_eager", "torch_compile"], "Paths to run.")
-WINDOWS = flags.DEFINE_integer("windows", 5, "Timed windows after one warm-up window.")
-WINDOW_STEPS = flags.DEFINE_integer("window_steps", 0, "Train steps per window (0: each experiment's default "
-                                    "in DEFAULT_WINDOW_STEPS, about 5-15 s of training on a 2-core CPU).")
-OUT = flags.DEFINE_string("out", "", "Write the markdown report here.")
-ONE = flags.DEFINE_string("one", "", "(internal) run one path 'experiment:path' and print JSON.")
+
+def define_flags() -> None:
+    """Flags exist only when this is the program (`python -m benchmarks[.compare]`), so tests can import
+    the paths without colliding with `python -m train`'s flags."""
+    global EXPERIMENTS, PATHS, WINDOWS, WINDOW_STEPS, OUT, ONE
+    EXPERIMENTS = flags.DEFINE_multi_string("experiment", ["digits_cnn"], "Experiments to compare.")
+    PATHS = flags.DEFINE_list("paths", ["layerwise", "flax_per_step", "torch_eager", "torch_compile"],
+                              "Paths to run.")
+    WINDOWS = flags.DEFINE_integer("windows", 5, "Timed windows after one warm-up window.")
+    WINDOW_STEPS = flags.DEFINE_integer("window_steps", 0, "Train steps per window (0: each experiment's "
+                                        "default in DEFAULT_WINDOW_STEPS, about 5-15 s on a 2-core CPU).")
+    OUT = flags.DEFINE_string("out", "", "Write the markdown report here.")
+    ONE = flags.DEFINE_string("one", "", "(internal) run one path 'experiment:path' and print JSON.")
 
 
 DEFAULT_WINDOW_STEPS = {"fashion_mnist_resnet": 20, "shakespeare_lstm": 40}  # others: 100
@@ -52,6 +58,7 @@ def _config(experiment: str):
     config = experiments.get_config(experiment)
     config.unlock()
     config.schedule.name = "constant"  # the same constant rate in every framework
+    config.augment.crop_padding, config.augment.flip = 0, False  # the other paths do not augment: same work
     config.eval_every = 0
     return config
 
@@ -248,7 +255,8 @@ def main(argv: list[str]) -> None:
              f"Machine: {platform.machine()}, {os.cpu_count()} CPU cores, Linux; jax {jax.__version__}, "
              f"torch {torch.__version__}. Each path runs in its own process; examples/s is the median of "
              f"{WINDOWS.value} timed windows after a warm-up window (steps per window in each heading). Constant learning "
-             "rate everywhere (the experiments' schedules do not change the cost of a step).", ""]
+             "rate everywhere (the experiments' schedules do not change the cost of a step) and no augmentation "
+             "(only layerwise has it built in).", ""]
     for experiment, results in rows:
         base = results.get("layerwise", {}).get("examples_per_sec")
         config = _config(experiment)
@@ -274,4 +282,5 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
+    define_flags()
     app.run(main)

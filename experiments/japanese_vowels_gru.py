@@ -6,6 +6,7 @@ from experiments import base
 def get_config():
     config = base.get_config()
     config.data.name = "uea/JapaneseVowels"   # inputs [N, time, 12 channels] zero-padded, with `lengths`
+    config.data.standardize = True            # LPC coefficients differ in scale by channel: z-score on train
     config.model.name = "rnn_classifier"
     config.model.cell = "gru"
     config.model.hidden = 128
@@ -16,8 +17,8 @@ def get_config():
     config.optimizer.learning_rate = 3e-3
     config.optimizer.grad_clip_norm = 1.0
     config.schedule.name = "cosine"
-    config.num_steps = 600
+    config.num_steps = 1500
     config.batch_size = 32
-    config.eval_every = 200
-    config.checkpoint_every = 200
+    config.eval_every = 500
+    config.checkpoint_every = 500
     return config

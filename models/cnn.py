@@ -6,6 +6,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from models.pooling import max_pool_2x2
+
 
 class SmallCNN(nn.Module):
     """Conv(3x3)+ReLU blocks, one 2x2 max-pool, a hidden dense layer with dropout, then logits.
@@ -28,7 +30,7 @@ class SmallCNN(nn.Module):
         for i, channels in enumerate(self.features):
             x = nn.relu(nn.Conv(channels, (3, 3), padding="SAME", dtype=self.dtype)(x))
             if i == pool_index:
-                x = nn.max_pool(x, (2, 2), strides=(2, 2))
+                x = max_pool_2x2(x)
         x = x.reshape((x.shape[0], -1))
         x = nn.relu(nn.Dense(self.hidden, dtype=self.dtype)(x))
         x = nn.Dropout(self.dropout, deterministic=not train)(x)

@@ -6,6 +6,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from models.pooling import max_pool_2x2
+
 
 class LeNet5(nn.Module):
     """conv6(5x5)-pool-conv16(5x5)-pool-dense120-dense84-logits; 'SAME' padding on the first
@@ -17,8 +19,8 @@ class LeNet5(nn.Module):
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
         x = x.astype(self.dtype)
-        x = nn.max_pool(nn.relu(nn.Conv(6, (5, 5), padding="SAME", dtype=self.dtype)(x)), (2, 2), (2, 2))
-        x = nn.max_pool(nn.relu(nn.Conv(16, (5, 5), padding="VALID", dtype=self.dtype)(x)), (2, 2), (2, 2))
+        x = max_pool_2x2(nn.relu(nn.Conv(6, (5, 5), padding="SAME", dtype=self.dtype)(x)))
+        x = max_pool_2x2(nn.relu(nn.Conv(16, (5, 5), padding="VALID", dtype=self.dtype)(x)))
         x = x.reshape((x.shape[0], -1))
         x = nn.relu(nn.Dense(120, dtype=self.dtype)(x))
         x = nn.relu(nn.Dense(84, dtype=self.dtype)(x))

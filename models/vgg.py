@@ -9,6 +9,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from models.pooling import max_pool_2x2
+
 
 class VGG(nn.Module):
     """Stages of `convs_per_stage` conv3x3+BN+ReLU with `features[i]` channels, each ended by a 2x2
@@ -32,7 +34,7 @@ class VGG(nn.Module):
                 if self.batch_norm:
                     x = nn.BatchNorm(use_running_average=not train, momentum=0.9, dtype=self.dtype)(x)
                 x = nn.relu(x)
-            x = nn.max_pool(x, (2, 2), (2, 2), padding="SAME")
+            x = max_pool_2x2(x, padding="SAME")
         if self.hidden:
             x = nn.relu(nn.Dense(self.hidden, dtype=self.dtype)(x.reshape((x.shape[0], -1))))
         else:

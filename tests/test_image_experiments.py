@@ -232,5 +232,5 @@ def test_results_page_has_a_depth_table_and_plot_from_sweeps(tmp_path):
 
 
 def test_results_without_runs_names_the_directory(tmp_path):
-    with pytest.raises(FileNotFoundError, match=f"no finished classification runs under {tmp_path}"):
+    with pytest.raises(FileNotFoundError, match=f"no finished runs under {tmp_path}"):
         results.write([tmp_path], tmp_path / "R.md", tmp_path / "docs")

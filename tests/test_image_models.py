@@ -1,5 +1,6 @@
 """The image model zoo: shapes, parameter counts, batch norm's two modes, bf16, and short runs that learn."""
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -115,3 +116,14 @@ def test_short_run_of_each_image_experiment_learns(name, tmp_path):
     overrides.apply(config, [(k, str(v)) for k, v in {**SHORT, **extra}.items()])
     summary = loop.train_and_evaluate(config, tmp_path)
     assert summary["eval"]["accuracy"] > floor, summary["eval"]
+
+
+@pytest.mark.parametrize("padding,shape", [("VALID", (3, 8, 6, 4)), ("VALID", (2, 7, 5, 3)), ("SAME", (2, 7, 5, 3))])
+def test_reshape_max_pool_equals_flax_max_pool_in_value_and_gradient_ties_included(padding, shape):
+    from models.pooling import max_pool_2x2
+    x = jnp.round(jax.random.normal(jax.random.key(0), shape))  # few values: many windows hold tied maxima
+    reference = lambda v: nn.max_pool(v, (2, 2), (2, 2), padding=padding)  # noqa: E731
+    np.testing.assert_array_equal(max_pool_2x2(x, padding), reference(x))
+    weights = jax.random.normal(jax.random.key(1), reference(x).shape)
+    grad = jax.grad(lambda v: jnp.sum(max_pool_2x2(v, padding) * weights))(x)
+    np.testing.assert_array_equal(grad, jax.grad(lambda v: jnp.sum(reference(v) * weights))(x))

@@ -40,3 +40,9 @@ def test_forecasts_and_language_models_get_their_own_metric_table(tmp_path):
     rmse = [results.report.load_run(tmp_path / "runs" / "sunspots_ar" / f"seed={s}")["summary"]["eval"]["rmse"]
             for s in (0, 1)]
     assert f"{sum(rmse) / 2:.4f}" in rows[0]
+    assert (tmp_path / "docs" / "results_sunspots_learning_curves.png").stat().st_size > 0
+
+
+def test_names_with_slashes_make_flat_file_names():
+    assert results._file_part("uea/JapaneseVowels") == "uea_JapaneseVowels"
+    assert results._file_part("eeg/scp1_shallow") == "eeg_scp1_shallow"

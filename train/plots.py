@@ -21,8 +21,9 @@ def _save(figure: Any, path: Path) -> Path:
     return path
 
 
-def learning_curves(runs: Sequence[dict[str, Any]], path: Path, title: str = "") -> Path:
-    """Train loss (left) and eval accuracy (right) against step, one line per run, coloured by group."""
+def learning_curves(runs: Sequence[dict[str, Any]], path: Path, title: str = "", metric: str = "accuracy") -> Path:
+    """Train loss (left) and an eval metric (right: accuracy, or a language model's loss, a forecaster's
+    RMSE) against step, one line per run, coloured by group."""
     figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(11, 4))
     groups = sorted({run["group"] for run in runs})
     colours = {group: plt.cm.tab10(i % 10) for i, group in enumerate(groups)}
@@ -33,11 +34,11 @@ def learning_curves(runs: Sequence[dict[str, Any]], path: Path, title: str = "")
         for split, style in (("validation", "--"), ("test", "o")):
             evals = [r for r in run["metrics"] if r["split"] == split]
             if evals:
-                accuracy_axis.plot([r["step"] for r in evals], [r["accuracy"] for r in evals], style,
+                accuracy_axis.plot([r["step"] for r in evals], [r[metric] for r in evals], style,
                                    color=colour, alpha=0.8)
     prefix = f"{title}: " if title else ""
     loss_axis.set(xlabel="step", ylabel="train loss", yscale="log", title=f"{prefix}training loss")
-    accuracy_axis.set(xlabel="step", ylabel="accuracy", title=f"{prefix}eval accuracy (-- validation, o test)")
+    accuracy_axis.set(xlabel="step", ylabel=metric, title=f"{prefix}eval {metric} (-- validation, o test)")
     if len(groups) > 1:
         loss_axis.legend(fontsize=7)
     return _save(figure, path)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import statistics
 import sys
@@ -114,10 +115,32 @@ def _image_model_text(config: dict[str, Any]) -> str | None:
     return ", ".join([text, *extras])
 
 
+CELL_NAMES = {"lstm": "LSTM", "gru": "GRU", "rnn": "Elman RNN"}
+
+
+def _sequence_model_text(config: dict[str, Any]) -> str | None:
+    """e.g. 'BiLSTM 128, embedding 128, max pooling, dropout 0.3' for the recurrent models and bag of words."""
+    name, get = config.get("model.name"), config.get
+    if name == "bow":
+        return "bag of words, logistic regression"
+    if name not in ("rnn_classifier", "rnn_lm", "rnn_regressor"):
+        return None
+    text = ("Bi" if get("model.bidirectional", False) else "") + CELL_NAMES.get(get("model.cell"), str(get("model.cell")))
+    text += f" {get('model.hidden')}" + (f" x {get('model.num_layers')} layers" if get("model.num_layers", 1) > 1 else "")
+    if name == "rnn_lm" or get("model.vocab_size", 0):
+        text += f", embedding {get('model.embed_dim')}"
+    if name == "rnn_classifier":
+        pooling = get("model.pooling", "last")
+        text += ", last state" if pooling == "last" else f", {pooling} pooling"
+    if get("model.dropout", 0):
+        text += f", dropout {get('model.dropout'):g}"
+    return text
+
+
 def _model_text(config: dict[str, Any]) -> str:
-    image = _image_model_text(config)
-    if image is not None:
-        return image
+    known = _image_model_text(config) or _sequence_model_text(config)
+    if known is not None:
+        return known
     model = {k[len("model."):]: v for k, v in config.items() if k.startswith("model.")}
     name = model.pop("name")
     return name + (" (" + ", ".join(f"{k}={v}" for k, v in sorted(model.items())) + ")" if model else "")
@@ -142,6 +165,11 @@ def command(recorded: dict[str, Any]) -> str:
     return " ".join([program, *(shlex.quote(arg) for arg in argv[1:])])
 
 
+def _file_part(name: str) -> str:
+    """A data set or experiment name as part of a file name: 'uea/JapaneseVowels' -> 'uea_JapaneseVowels'."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+
 def _mean_std(values: Sequence[float]) -> tuple[float, float]:
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
@@ -149,7 +177,7 @@ def _mean_std(values: Sequence[float]) -> tuple[float, float]:
 def rows(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for run in runs:
-        if run["summary"] and "accuracy" in run["summary"]["eval"]:
+        if run["summary"] and "accuracy" in run["summary"]["eval"] and run["summary"].get("task") not in SEQUENCE_METRICS:
             groups.setdefault((run["config"]["experiment"], _model_text(run["config"])), []).append(run)
     variants: dict[str, int] = {}
     for experiment, _ in groups:
@@ -181,7 +209,9 @@ def metric_rows(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     for run in runs:
         summary = run["summary"]
         if summary and summary.get("task") in SEQUENCE_METRICS:
-            groups.setdefault((run["config"]["experiment"], _model_text(run["config"])), []).append(run)
+            config = run["config"]
+            model = "linear, on the window" if config.get("model.name") == "linear" else _model_text(config)
+            groups.setdefault((config["experiment"], model), []).append(run)
     out = []
     for (experiment, model), members in sorted(groups.items()):
         members = sorted(members, key=lambda r: r["config"].get("seed", 0))
@@ -280,8 +310,14 @@ def write(runs_dir: Path | Sequence[Path], out: Path, images: Path, note: str = 
             for index, run in enumerate(row["runs"]):
                 curves.append({**run, "group": row["experiment"] if not row["swept"] else
                                f"{row['experiment']} ({row['layers'] or row['model']})", "seed_index": index})
-        pictures.append(plots.learning_curves(curves, images / f"results_{data_name}_learning_curves.png",
+        pictures.append(plots.learning_curves(curves, images / f"results_{_file_part(data_name)}_learning_curves.png",
                                               title=data_name))
+    for data_name in sorted({row["data"] for row in sequence_rows}):
+        members = [row for row in sequence_rows if row["data"] == data_name]
+        curves = [{**run, "group": row["experiment"], "seed_index": index}
+                  for row in members for index, run in enumerate(row["runs"])]
+        pictures.append(plots.learning_curves(curves, images / f"results_{_file_part(data_name)}_learning_curves.png",
+                                              title=data_name, metric=members[0]["metric"]))
     for key in DEPTH_KEYS:
         for experiment in sorted({row["experiment"] for row in result_rows}):
             members = [r for row in result_rows if row["experiment"] == experiment for r in row["runs"]]
@@ -292,7 +328,7 @@ def write(runs_dir: Path | Sequence[Path], out: Path, images: Path, note: str = 
                     points.append((value, *_mean_std([r["summary"]["eval"]["accuracy"] for r in members
                                                       if r["config"].get(key) == value])))
                 pictures.append(plots.metric_against_key(
-                    key, points, "accuracy", images / f"results_{experiment}_accuracy_vs_{key.split('.')[1]}.png"))
+                    key, points, "accuracy", images / f"results_{_file_part(experiment)}_accuracy_vs_{key.split('.')[1]}.png"))
     if len({row["experiment"] for row in depth}) > 1:  # one plot comparing the families on a common axis
         series: dict[str, list[tuple[float, float, float]]] = {}
         for row in depth:
@@ -307,7 +343,7 @@ def write(runs_dir: Path | Sequence[Path], out: Path, images: Path, note: str = 
         if "confusion_matrix" in run["summary"]:
             best_rows.append((best, run))
             pictures.append(plots.confusion_matrix(
-                run["summary"]["confusion_matrix"], images / f"results_confusion_{best['experiment']}.png",
+                run["summary"]["confusion_matrix"], images / f"results_confusion_{_file_part(best['experiment'])}.png",
                 title=f"{best['experiment']} seed {run['config'].get('seed', 0)}: test confusion"))
     relative = lambda p: Path(os.path.relpath(p, out.parent)).as_posix()  # noqa: E731
     body = ["# Results", "",

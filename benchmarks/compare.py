@@ -1,18 +1,20 @@
 """layerwise's train loop against the usual per-step flax loop and the same model in PyTorch.
 
-    python -m benchmarks.compare --experiment=digits_cnn --experiment=fashion_mnist_cnn \
-        --out=benchmarks/RESULTS.md
+    python -m benchmarks --experiment=digits_cnn --experiment=fashion_mnist_cnn \
+        --experiment=shakespeare_lstm --experiment=fashion_mnist_resnet --windows=3 --out=benchmarks/RESULTS.md
 
 For each experiment and path, one fresh process trains the experiment's model, data, batch size and
-optimiser and reports examples/s (median of timed windows after a warm-up window), compile or
-warm-up time, and the process's peak resident memory:
+optimiser (constant learning rate, no augmentation, so every path does the same work) and reports
+examples/s (median of timed windows after a warm-up window), compile or warm-up time, the process's
+peak resident memory and the model's parameter count:
 
 1. `layerwise`: `train.loop.train_and_evaluate` itself (device-resident data, donated state,
    metrics on device; examples/s per log window from metrics.jsonl).
 2. `flax per-step`: the loop of flax's examples: numpy batches sliced on the host from a per-epoch
    permutation, copied to the device, one jitted `train_step` call per step, no donation.
 3. `torch eager` and `torch.compile`: the mirror in `benchmarks/torch_models.py`, same optimiser
-   (Adam or SGD, constant learning rate), same batch size, data held in torch tensors.
+   (Adam or SGD, constant learning rate, gradient clipping where configured), same batch size, data
+   held in torch tensors; a language model carries its detached state from step to step.
 """
 
 from __future__ import annotations

@@ -127,3 +127,29 @@ def test_reshape_max_pool_equals_flax_max_pool_in_value_and_gradient_ties_includ
     weights = jax.random.normal(jax.random.key(1), reference(x).shape)
     grad = jax.grad(lambda v: jnp.sum(max_pool_2x2(v, padding) * weights))(x)
     np.testing.assert_array_equal(grad, jax.grad(lambda v: jnp.sum(reference(v) * weights))(x))
+
+
+@pytest.mark.parametrize("shift", [0.0, 3.0])
+def test_fast_batch_norm_matches_flax_batch_norm(shift):
+    from models.batch_norm import BatchNorm
+    x = jax.random.normal(jax.random.key(0), (6, 5, 5, 4)) * 2.0 + shift
+    ours, theirs = BatchNorm(momentum=0.9), nn.BatchNorm(use_running_average=False, momentum=0.9)
+    variables = theirs.init(jax.random.key(1), x)
+    assert jax.tree.structure(ours.init(jax.random.key(1), x)) == jax.tree.structure(variables)
+    params = {"scale": jnp.linspace(0.5, 2.0, 4), "bias": jnp.linspace(-1.0, 1.0, 4)}
+    stats = {"mean": jnp.full(4, 0.3), "var": jnp.full(4, 1.7)}
+    weights = jax.random.normal(jax.random.key(2), x.shape)
+
+    def loss(module, params, x):
+        out, updates = module.apply({"params": params, "batch_stats": stats}, x, mutable=["batch_stats"])
+        return jnp.sum(out * weights), (out, updates["batch_stats"])
+
+    (value, (out, new_stats)), grads = jax.value_and_grad(loss, (1, 2), has_aux=True)(ours, params, x)
+    (value_ref, (out_ref, new_ref)), grads_ref = jax.value_and_grad(loss, (1, 2), has_aux=True)(theirs, params, x)
+    np.testing.assert_allclose(out, out_ref, atol=2e-5)
+    for a, b in zip(jax.tree.leaves((grads, new_stats)), jax.tree.leaves((grads_ref, new_ref))):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+    assert not np.allclose(new_stats["mean"], stats["mean"])  # running averages moved
+    evaluated = ours.clone(use_running_average=True).apply({"params": params, "batch_stats": stats}, x)
+    expected = theirs.clone(use_running_average=True).apply({"params": params, "batch_stats": stats}, x)
+    np.testing.assert_allclose(evaluated, expected, atol=2e-5)

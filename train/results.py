@@ -390,7 +390,13 @@ def main(argv: Sequence[str]) -> None:
     logging.set_verbosity(logging.WARNING)  # orbax and tfds log every file at INFO
     roots = [Path(p) for p in RUNS.value]
     if RUN.value:
-        run_missing(EXPERIMENTS.value, SEEDS.value, roots[0])
+        from train import loop
+        try:
+            run_missing(EXPERIMENTS.value, SEEDS.value, roots[0])
+        except loop.Interrupted as stop:  # the run saved a checkpoint; the same command resumes it
+            print(f"stopped by signal {stop.signum} at step {stop.step}; checkpoint saved; "
+                  "run the same command to resume", file=sys.stderr)
+            sys.exit(130 if stop.signum == 2 else 0)
     try:
         text = write(roots, Path(OUT.value), Path(IMAGES.value), NOTE.value)
     except FileNotFoundError as error:

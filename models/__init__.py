@@ -14,7 +14,7 @@ import ml_collections
 
 from models.bow import BagOfWords
 from models.cnn import SmallCNN
-from models.eeg import EEGNet, Deep4, RawGRU, ShallowConvNet
+from models.eeg import EEGNet, Deep4, RawGRU, ShallowConvNet, SpatialMeanNet
 from models.lenet import LeNet5
 from models.linear import Linear
 from models.mlp import MLP
@@ -37,6 +37,7 @@ REGISTRY: dict[str, Callable[..., nn.Module]] = {
     "eeg_eegnet": EEGNet,
     "eeg_deep4": Deep4,
     "eeg_gru": RawGRU,
+    "eeg_spatial": SpatialMeanNet,
 }
 
 

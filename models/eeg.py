@@ -209,3 +209,30 @@ class RawGRU(_Augmented):
         carry, _ = nn.RNN(nn.GRUCell(self.hidden), return_carry=True, name="gru")(x)
         carry = nn.Dropout(self.dropout, deterministic=not train)(carry)
         return nn.Dense(self.num_classes)(carry)
+
+
+class SpatialMeanNet(_Augmented):
+    """Spatial filters -> mean over `windows` equal time segments -> dropout -> linear.
+
+    No square, no rectifier before the average: each output keeps the sign of a slow drift under a
+    learned electrode weighting, which is where movement preparation (the lateralised readiness
+    potential before a key press) and slow cortical potentials live. ShallowConvNet's square-and-log
+    keeps band power and discards that sign. Linear end to end, so weight decay and dropout are the
+    whole regularisation.
+    """
+
+    num_classes: int = 2
+    spatial: int = 0          # learned spatial filters (electrode weightings); 0: one per electrode
+    windows: int = 5          # equal time segments averaged separately
+    dropout: float = 0.0
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
+        x = self.augmented(x, train)
+        x = nn.Dense(self.spatial or x.shape[-1], use_bias=False, name="spatial")(x)   # [B, T, S]
+        batch, time, spatial = x.shape
+        windows = max(1, min(self.windows, time))
+        segment = time // windows
+        x = x[:, time - segment * windows:].reshape(batch, windows, segment, spatial).mean(axis=2)
+        x = nn.Dropout(self.dropout, deterministic=not train)(x)
+        return nn.Dense(self.num_classes)(x.reshape((batch, -1)))

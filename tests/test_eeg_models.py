@@ -17,7 +17,7 @@ RAW = [name for name in EEG_EXPERIMENTS if not name.endswith("_features")]
 
 def test_every_set_has_every_model_and_the_feature_pipeline():
     for short in SHAPES:
-        for model in ("shallow", "eegnet", "deep4", "gru", "features"):
+        for model in ("shallow", "eegnet", "deep4", "gru", "spatial", "features"):
             assert f"eeg/{short}_{model}" in EEG_EXPERIMENTS
 
 
@@ -34,7 +34,7 @@ def test_output_shapes_on_the_set_the_experiment_trains_on(name):
     assert logits.shape == (3, 2)
 
 
-@pytest.mark.parametrize("model", ["eeg_shallow", "eeg_eegnet", "eeg_deep4", "eeg_gru"])
+@pytest.mark.parametrize("model", ["eeg_shallow", "eeg_eegnet", "eeg_deep4", "eeg_gru", "eeg_spatial"])
 def test_outputs_are_finite_and_batch_norm_statistics_update(model):
     import ml_collections
     net = models.create(ml_collections.ConfigDict({"name": model, "downsample": 4}), num_classes=3)
@@ -47,7 +47,17 @@ def test_outputs_are_finite_and_batch_norm_statistics_update(model):
         before, after = jax.tree.leaves(variables["batch_stats"]), jax.tree.leaves(updates["batch_stats"])
         assert any(not np.allclose(a, b) for a, b in zip(before, after))
     else:
-        assert model == "eeg_gru"
+        assert model in ("eeg_gru", "eeg_spatial")
+
+
+def test_spatial_mean_net_is_linear_so_it_keeps_the_sign_of_a_drift():
+    net = eeg.SpatialMeanNet(num_classes=2, windows=5)
+    x = jax.random.normal(jax.random.key(0), (3, 50, 28))
+    variables = net.init(jax.random.key(1), x)
+    f = lambda v: net.apply(variables, v)  # noqa: E731
+    assert variables["params"]["spatial"]["kernel"].shape == (28, 28)   # spatial=0: one filter per electrode
+    np.testing.assert_allclose(f(-x) - f(0 * x), -(f(x) - f(0 * x)), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(f(2 * x) - f(0 * x), 2 * (f(x) - f(0 * x)), rtol=1e-5, atol=1e-5)
 
 
 def test_models_reject_inputs_that_are_not_batch_time_channels():
@@ -107,7 +117,7 @@ def test_augment_shifts_drops_whole_channels_and_is_off_in_evaluation():
 
 
 @pytest.mark.parametrize("name", ["eeg/scp1_shallow", "eeg/scp1_eegnet", "eeg/scp1_deep4", "eeg/scp1_gru",
-                                  "eeg/scp1_features"])
+                                  "eeg/scp1_spatial", "eeg/scp1_features"])
 def test_a_short_run_learns_on_scp1(name, tmp_path):
     from train import loop, overrides
     config = experiments.get_config(name)

@@ -23,8 +23,9 @@ from absl import app, flags, logging
 from train import runtime
 
 ROOT = Path(__file__).resolve().parents[1]
-MODELS = ("shallow", "eegnet", "deep4", "gru", "features")
+MODELS = ("shallow", "eegnet", "deep4", "gru", "spatial", "features")
 MODEL_NAMES = {"shallow": "ShallowConvNet", "eegnet": "EEGNet", "deep4": "Deep4", "gru": "GRU",
+               "spatial": "SpatialMeanNet (linear)",
                "features": "features + softmax regression (optax)"}
 ALL_SETS = ("scp1", "fingers", "eyes", "scp2", "blink")
 DEFAULT_SETS = ALL_SETS

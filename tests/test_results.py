@@ -1,5 +1,7 @@
 """RESULTS.md is regenerated from run directories alone: table rows, plots, commands."""
 
+from pathlib import Path
+
 import experiments
 from conftest import tiny_overrides
 from train import loop, overrides, results
@@ -46,3 +48,10 @@ def test_forecasts_and_language_models_get_their_own_metric_table(tmp_path):
 def test_names_with_slashes_make_flat_file_names():
     assert results._file_part("uea/JapaneseVowels") == "uea_JapaneseVowels"
     assert results._file_part("eeg/scp1_shallow") == "eeg_scp1_shallow"
+
+
+def test_only_the_project_page_writes_its_plots_to_docs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert results.default_images(Path("experiments/RESULTS.md")) == Path("docs")
+    assert results.default_images(tmp_path / "experiments" / "RESULTS.md") == Path("docs")
+    assert results.default_images(Path("/tmp/partial.md")) == Path("/tmp/partial_plots")

@@ -35,12 +35,24 @@ def _define_flags() -> None:
     collides with the flags of `python -m train`."""
     global RUNS, OUT, RUN, SEEDS, EXPERIMENTS, IMAGES, NOTE
     RUNS = flags.DEFINE_multi_string("runs", ["runs/results"], "Directories of result runs (repeatable).")
-    OUT = flags.DEFINE_string("out", "experiments/RESULTS.md", "Markdown file to write (PNGs go to docs/).")
+    OUT = flags.DEFINE_string("out", DEFAULT_OUT, "Markdown file to write.")
     RUN = flags.DEFINE_bool("run", False, "Train the missing runs first.")
     SEEDS = flags.DEFINE_integer("seeds", 3, "Seeds per experiment (0 .. seeds-1) with --run.")
     EXPERIMENTS = flags.DEFINE_multi_string("experiment", [], "Experiments to run with --run.")
-    IMAGES = flags.DEFINE_string("images", "docs", "Directory for the PNGs.")
+    IMAGES = flags.DEFINE_string("images", "", "Directory for the PNGs; default: docs/ for the project's page, "
+                                 "else <out>_plots/ beside --out, so a partial page never overwrites docs/.")
     NOTE = flags.DEFINE_string("note", "", "A paragraph placed under the table (e.g. how loaded the machine was).")
+
+DEFAULT_OUT = "experiments/RESULTS.md"
+
+
+def default_images(out: Path) -> Path:
+    """docs/ belongs to the committed results page; any other page gets its own folder beside it, so a
+    one-experiment page (`--run --out=/tmp/x.md`) cannot replace the committed plots with partial ones."""
+    if out.resolve() == Path(DEFAULT_OUT).resolve():
+        return Path("docs")
+    return out.with_name(out.stem + "_plots")
+
 
 DEPTH_KEYS = ("model.depth", "model.blocks_per_stage", "model.convs_per_stage")
 DEPTH_SWEEP_KEYS = DEPTH_KEYS + ("model.features",)  # what a depth study may vary (conv stages: model.features)
@@ -398,7 +410,8 @@ def main(argv: Sequence[str]) -> None:
                   "run the same command to resume", file=sys.stderr)
             sys.exit(130 if stop.signum == 2 else 0)
     try:
-        text = write(roots, Path(OUT.value), Path(IMAGES.value), NOTE.value)
+        out = Path(OUT.value)
+        text = write(roots, out, Path(IMAGES.value) if IMAGES.value else default_images(out), NOTE.value)
     except FileNotFoundError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)

@@ -112,7 +112,7 @@ def run_flax_per_step(config, windows: int, window_steps: int) -> dict:
     state = create_state(model, optim.optimizer(config), dataset.input_shape,
                          jax.random.key_data(jax.random.key(0)), train.inputs.dtype)
     batch = config.batch_size
-    task = tasks.create(dataset.task, steps_per_epoch=len(train) // batch)
+    task = tasks.create(dataset.task, model, steps_per_epoch=len(train) // batch, batch_size=batch)
     if task.carries_state:
         state = state.replace(carry=model.initial_carry(batch))
     step_fn = jax.jit(functools.partial(train_step, task=task))

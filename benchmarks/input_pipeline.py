@@ -20,11 +20,11 @@ from absl import app, flags
 import data as data_lib
 import experiments
 from benchmarks.timing import rate
-from data import prepared, resident, stream
-from train import optim, overrides, runtime
+from data import resident, stream
+from train import optim, overrides, runtime, tasks
+from train.call import make_train_call, zero_totals
 from train.feed import ResidentFeed
-from train.loop import _zero_totals, make_train_call
-from train.step import create_state
+from train.step import create_state, run_keys
 import models
 
 EXPERIMENT = flags.DEFINE_string("experiment", "fashion_mnist_cnn", "Experiment whose data and model to measure.")
@@ -38,7 +38,9 @@ def measure(config, steps: int, windows: int) -> list[tuple[str, float]]:
     batch = config.batch_size
     rows = []
 
-    feed = ResidentFeed(dataset, config.seed, batch)
+    model = models.create(config.model, dataset.num_classes)
+    task = tasks.create(dataset.task, model)
+    feed = ResidentFeed(dataset, task.visiting_order(config.seed, dataset.size("train")), batch)
     gather = jax.jit(lambda d, o, e, s: resident.batch_at(d, o, e, s, batch))
     position = {"step": 0}
 
@@ -52,8 +54,7 @@ def measure(config, steps: int, windows: int) -> list[tuple[str, float]]:
 
     rows.append(("device-resident gather (inside jit)", rate(resident_window, windows)))
 
-    built = prepared.builder(config.data.name, config.data, data_lib.LOADERS[config.data.name])
-    source = stream.RecordSource(prepared.sources(built)["train"], prepared.dtypes(built))
+    source = dataset.source("train")  # the prepared array_record files, read record by record
     for workers in (0, 2):
         batches = stream.train_batches(source, config.seed, batch, 1, 0, 10**9, workers=workers, prefetch=8)
 
@@ -67,11 +68,10 @@ def measure(config, steps: int, windows: int) -> list[tuple[str, float]]:
         label = "grain from array_record, " + (f"{workers} worker processes" if workers else "threads")
         rows.append((label, rate(stream_window, windows)))
 
-    model = models.create(config.model, dataset.num_classes)
-    init_key, augment_key = jax.random.split(jax.random.key_data(jax.random.key(config.seed)))
+    init_key, augment_key = run_keys(config.seed)
     state = create_state(model, optim.optimizer(config), dataset.input_shape, init_key)
-    call = make_train_call(batch, 1, config.augment.crop_padding, config.augment.flip, "resident")
-    carry = {"state": state, "totals": _zero_totals()}
+    call = make_train_call(batch, 1, task, config.augment.crop_padding, config.augment.flip, "resident")
+    carry = {"state": state, "totals": zero_totals(task)}
 
     def train_window() -> int:
         for _ in range(steps):

@@ -12,7 +12,7 @@ from typing import Callable
 import ml_collections
 
 from data.dataset import DataError, Dataset, Split
-from data import catalog, digits, fashion_mnist, mnist5k, prepared, uea, uea_features
+from data import catalog, config, digits, fashion_mnist, mnist5k, prepared, uea, uea_features
 from data import catalog_text, rotten_tomatoes, shakespeare, sunspots
 
 LOADERS: dict[str, Callable[[ml_collections.ConfigDict], Dataset]] = {
@@ -40,16 +40,19 @@ catalog.TEXT_CONVERTERS.update(catalog_text.CONVERTERS)  # imdb_reviews, tiny_sh
 __all__ = ["DataError", "Dataset", "Split", "LOADERS", "load"]
 
 
-def load(data_config: ml_collections.ConfigDict) -> Dataset:
-    """Loads the data set named by `data_config.name` (local, else TFDS catalog) and checks it.
+def load(data_config: ml_collections.ConfigDict | dict) -> Dataset:
+    """The data set named by `data_config.name` (local, else TFDS catalog); keys left out take their defaults.
 
-    Local data sets are read through their prepared TFDS copy in the cache directory (prepared on
-    first use); catalog data sets from `data_dir`.
+    Local data sets are read through their prepared TFDS copy in the cache directory (prepared, and
+    checked, on first use); catalog data sets from `data_dir`, checked here.
     """
+    try:
+        data_config = config.complete(data_config)
+    except KeyError as error:
+        raise DataError(error.args[0]) from None
     name = data_config.name
     if name in LOADERS:
-        dataset = prepared.load(name, data_config, LOADERS[name])
-    else:
-        dataset = catalog.load(name, data_config, str(prepared.default_data_dir(data_config)), tuple(sorted(LOADERS)))
+        return prepared.load(name, data_config, LOADERS[name])
+    dataset = catalog.load(name, data_config, str(prepared.default_data_dir(data_config)), tuple(sorted(LOADERS)))
     dataset.validate()
     return dataset

@@ -19,11 +19,9 @@ SPLIT_SEED = flags.DEFINE_integer("split_seed", 0, "Split seed of the copy to pr
 
 
 def _config(name: str):
-    import experiments.base
+    from data import config
 
-    config = experiments.base.get_config().data
-    config.name, config.data_dir, config.split_seed = name, DATA_DIR.value, SPLIT_SEED.value
-    return config
+    return config.complete({"name": name, "data_dir": DATA_DIR.value, "split_seed": SPLIT_SEED.value})
 
 
 def rows() -> list[tuple[str, str, str, str]]:

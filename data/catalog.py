@@ -15,6 +15,7 @@ from typing import Any, Callable
 import ml_collections
 import numpy as np
 
+from data import config as data_config
 from data.dataset import DataError, Dataset, Split
 from data.splits import stratified_split
 
@@ -101,7 +102,7 @@ def image_converter(name: str, records: dict[str, list[dict[str, Any]]], built: 
     splits = {key: split(rows) for key, rows in records.items()}
     if "validation" not in splits:
         train = splits["train"]
-        kept, held = stratified_split(train.labels, VALIDATION_FRACTION, int(config.get("split_seed", 0)))
+        kept, held = stratified_split(train.labels, data_config.validation_fraction(config, VALIDATION_FRACTION), config.split_seed)
         splits["train"] = Split(train.inputs[kept], train.labels[kept])
         splits["validation"] = Split(train.inputs[held], train.labels[held])
     num_classes = built.info.features["label"].num_classes

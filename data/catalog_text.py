@@ -18,12 +18,14 @@ from typing import Any
 import ml_collections
 import numpy as np
 
+from data import config as data_config
 from data import shakespeare
 from data.dataset import DataError, Dataset, Split
 from data.splits import stratified_split
 from data.text import Tokenizer
 
 VALIDATION_FRACTION = 0.1
+DEFAULT_MAX_TOKENS = 256  # tokens kept per review unless data.max_tokens says otherwise
 
 
 def _text(value: Any) -> str:
@@ -35,15 +37,15 @@ def imdb_reviews(name: str, records: dict[str, list[dict[str, Any]]], built: Any
     texts = {split: [_text(r["text"]) for r in rows] for split, rows in records.items()}
     labels = {split: np.asarray([int(r["label"]) for r in rows], np.int32) for split, rows in records.items()}
     if "validation" not in texts:
-        kept, held = stratified_split(labels["train"], VALIDATION_FRACTION, int(config.get("split_seed", 0)))
+        kept, held = stratified_split(labels["train"], data_config.validation_fraction(config, VALIDATION_FRACTION), config.split_seed)
         texts["validation"] = [texts["train"][i] for i in held]
         labels["validation"] = labels["train"][held]
         texts["train"] = [texts["train"][i] for i in kept]
         labels["train"] = labels["train"][kept]
-    tokenizer = Tokenizer.fit(texts["train"], int(config.get("vocab_size", 20000)), int(config.get("min_count", 1)))
+    tokenizer = Tokenizer.fit(texts["train"], config.vocab_size, config.min_count)
     splits = {}
     for split in texts:
-        ids, lengths = tokenizer.encode_padded(texts[split], int(config.get("max_tokens", 256)))
+        ids, lengths = tokenizer.encode_padded(texts[split], config.max_tokens or DEFAULT_MAX_TOKENS)
         splits[split] = Split(ids, labels[split], lengths)
     return Dataset(name=name, splits=splits, num_classes=2, vocabulary=tokenizer.vocabulary,
                    eval_split="test" if "test" in splits else "validation")
@@ -51,7 +53,7 @@ def imdb_reviews(name: str, records: dict[str, list[dict[str, Any]]], built: Any
 
 def tiny_shakespeare(name: str, records: dict[str, list[dict[str, Any]]], built: Any,
                      config: ml_collections.ConfigDict) -> Dataset:
-    seq_len = int(config.get("seq_len", shakespeare.DEFAULT_SEQ_LEN))
+    seq_len = config.seq_len
     known = set(shakespeare.VOCABULARY)
     texts = {split: "".join(_text(r["text"]) for r in rows) for split, rows in records.items()}
     if "validation" not in texts:  # the last 10% of the training text, kept contiguous

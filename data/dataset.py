@@ -1,10 +1,13 @@
-"""Containers for in-memory splits, with the checks every loader's output must pass."""
+"""What a loader returns: named splits with the data set's metadata, and the checks every loader's output must pass."""
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Mapping
 
 import numpy as np
+
+from data.source import ArraySource, MemorySplits, RecordSource
 
 
 class DataError(ValueError):
@@ -38,16 +41,31 @@ class Dataset:
     """
 
     name: str
-    splits: dict[str, Split]
+    splits: Mapping[str, Split]
     num_classes: int
     eval_split: str = "test"
     task: str = "classification"
     vocabulary: tuple[str, ...] | None = None
     target_scale: float = 1.0
 
+    def __post_init__(self) -> None:
+        if not hasattr(self.splits, "source"):  # a plain dict from a loader
+            object.__setattr__(self, "splits", MemorySplits(self.splits))
+
+    def source(self, split: str) -> ArraySource | RecordSource:
+        """Random access into `split` without reading it whole (the streaming input path)."""
+        return self.splits.source(split)
+
+    def size(self, split: str) -> int:
+        return len(self.source(split))
+
     @property
     def input_shape(self) -> tuple[int, ...]:
-        return tuple(self.splits["train"].inputs.shape[1:])
+        return self.source("train").fields["inputs"][0]
+
+    @property
+    def input_dtype(self) -> np.dtype:
+        return self.source("train").fields["inputs"][1]
 
     def validate(self) -> None:
         """Fails early, naming the data set, on shapes or labels a classifier cannot take."""

@@ -29,7 +29,7 @@ def load(config: ml_collections.ConfigDict) -> Dataset:
     bunch = load_digits()
     images = (bunch.images.astype(np.float32) / 16.0)[..., None]
     labels = bunch.target.astype(np.int32)
-    seed = int(config.get("split_seed", 0))
+    seed = config.split_seed
     rest, test = stratified_split(labels, TEST_FRACTION, seed)
     train_pos, val_pos = stratified_split(labels[rest], VALIDATION_FRACTION, seed + 1)
     train, validation = rest[train_pos], rest[val_pos]

@@ -53,9 +53,9 @@ def read_source(source_dir: str = "") -> dict[str, tuple[np.ndarray, np.ndarray]
 
 def load(config: ml_collections.ConfigDict) -> Dataset:
     """Images as float32 NHWC in [0, 1], labels as int32."""
-    source = read_source(config.get("source_dir", ""))
+    source = read_source(config.source_dir)
     images, labels = source["train"]
-    train, validation = stratified_split(labels, VALIDATION_SIZE / len(labels), int(config.get("split_seed", 0)))
+    train, validation = stratified_split(labels, VALIDATION_SIZE / len(labels), config.split_seed)
 
     def split(images: np.ndarray, labels: np.ndarray) -> Split:
         return Split((images.astype(np.float32) / 255.0)[..., None], labels)

@@ -51,7 +51,7 @@ def read_source() -> tuple[np.ndarray, np.ndarray]:
 def load(config: ml_collections.ConfigDict) -> Dataset:
     """Images as float32 NHWC in [0, 1], labels as int32."""
     images, labels = read_source()
-    seed = int(config.get("split_seed", 0))
+    seed = config.split_seed
     rest, test = stratified_split(labels, TEST_SIZE / TOTAL, seed)
     train_pos, val_pos = stratified_split(labels[rest], VALIDATION_SIZE / len(rest), seed + 1)
     floats = (images.astype(np.float32) / 255.0)[..., None]

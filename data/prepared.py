@@ -23,10 +23,10 @@ from typing import Any, Callable, Iterator
 import ml_collections
 import numpy as np
 
+from data.config import PIPELINE_KEYS
 from data.dataset import DataError, Dataset, Split
+from data.source import RecordSource, RecordSplits
 
-# Keys of `config.data` that change how data is fed, not what it is: they do not change the prepared files.
-PIPELINE_KEYS = frozenset({"name", "data_dir", "pipeline", "workers", "resident_max_mb", "prefetch"})
 SPLIT_FIELDS = tuple(f.name for f in dataclasses.fields(Split))
 
 
@@ -155,33 +155,35 @@ def metadata(built: Any) -> dict[str, Any]:
     return dict(built.info.metadata["dataset"])
 
 
-def sources(built: Any) -> dict[str, Any]:
-    """Random-access readers per split (`len`, `[i]`, `__getitems__`), for grain."""
-    return {name: built.as_data_source(split=name) for name in built.info.splits.keys()}
+def fields(built: Any) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """Each field's per-example shape and the dtype it was written with (reading widens some integers;
+    the sources narrow them back)."""
+    return {name: (tuple(feature.shape), np.dtype(feature.np_dtype)) for name, feature in built.info.features.items()}
 
 
-def dtypes(built: Any) -> dict[str, np.dtype]:
-    """The dtype each field was written with (reading widens some integers; we narrow them back)."""
-    return {name: np.dtype(feature.np_dtype) for name, feature in built.info.features.items()}
-
-
-def read_all(source: Any, field_dtypes: dict[str, np.dtype], batch: int = 8192) -> Split:
-    """A whole split as numpy arrays (the device-resident path reads this once)."""
-    fields: dict[str, list[np.ndarray]] = {}
-    for start in range(0, len(source), batch):
-        records = source.__getitems__(list(range(start, min(start + batch, len(source)))))
-        for field in records[0]:
-            fields.setdefault(field, []).append(np.stack([r[field] for r in records]).astype(field_dtypes[field]))
-    return Split(**{field: np.concatenate(parts) for field, parts in fields.items()})
+def sources(built: Any) -> dict[str, RecordSource]:
+    """Random-access readers per split (`len`, `gather`), for grain and for reading splits whole."""
+    return {name: RecordSource(built.as_data_source(split=name), fields(built)) for name in built.info.splits.keys()}
 
 
 def load(dataset_name: str, data_config: ml_collections.ConfigDict,
          loader: Callable[[ml_collections.ConfigDict], Dataset], version: str = "1.0.0") -> Dataset:
-    """The data set read back from its prepared TFDS copy (preparing it first if needed)."""
+    """The data set backed by its prepared TFDS copy (preparing it first if needed).
+
+    Splits are read from disk when first asked for, so a run that streams the training split never
+    holds it whole; the first and last record of every split are read now, so a damaged copy is
+    reported before training. The loader's output was checked before it was written.
+    """
     built = builder(dataset_name, data_config, loader, version)
+
+    def unreadable(error: Exception) -> DataError:
+        return DataError(f"data set {dataset_name!r}: the prepared copy under {built.data_dir} is unreadable "
+                         f"({type(error).__name__}: {error}); delete that directory to prepare it again")
+
     try:
-        splits = {name: read_all(source, dtypes(built)) for name, source in sources(built).items()}
+        split_sources = sources(built)
+        for source in split_sources.values():
+            source.gather(np.array([0, len(source) - 1]))
     except Exception as error:  # array_record raises several types on damaged files
-        raise DataError(f"data set {dataset_name!r}: the prepared copy under {built.data_dir} is unreadable "
-                        f"({type(error).__name__}: {error}); delete that directory to prepare it again") from error
-    return Dataset(splits=splits, **metadata(built))
+        raise unreadable(error) from error
+    return Dataset(splits=RecordSplits(split_sources, Split, unreadable), **metadata(built))

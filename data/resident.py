@@ -44,14 +44,10 @@ def batch_at(data: Arrays, orders: jax.Array, orders_epoch: jax.Array, step: jax
     return {name: jnp.take(array, indices, axis=0) for name, array in data.items()}
 
 
-def check_batch_size(split: Split, batch_size: int, dataset_name: str) -> None:
-    if not 0 < batch_size <= len(split):
+def check_batch_size(num_examples: int, batch_size: int, dataset_name: str) -> None:
+    if not 0 < batch_size <= num_examples:
         raise DataError(f"batch_size {batch_size} does not fit data set {dataset_name!r}, whose train split "
-                        f"has {len(split)} examples; choose --config.batch_size between 1 and {len(split)}")
-
-
-def nbytes(split: Split) -> int:
-    return sum(a.nbytes for a in (split.inputs, split.labels, split.lengths) if a is not None)
+                        f"has {num_examples} examples; choose --config.batch_size between 1 and {num_examples}")
 
 
 def eval_batches(split: Split, batch_size: int) -> Arrays:

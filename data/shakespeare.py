@@ -9,7 +9,7 @@ Each split is its files' text joined by blank lines, cut into consecutive segmen
 characters: inputs [N, seq_len] are character ids, labels the ids one character later. Consecutive
 rows are consecutive text, which the language-model task relies on to carry state across segments.
 The vocabulary is fixed (newline plus printable ASCII), so ids mean the same in every run and in
-`python -m train.sample`.
+`python -m reports.sample`.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def split_files(directory: Path) -> dict[str, list[Path]]:
 
 def load(config: ml_collections.ConfigDict) -> Dataset:
     """Train on 38 works, validate on Macbeth and Twelfth Night, test on Hamlet and A Midsummer Night's Dream."""
-    seq_len = int(config.get("seq_len", DEFAULT_SEQ_LEN))
+    seq_len = config.seq_len
     if seq_len < 1:
         raise DataError(f"data set {NAME!r}: data.seq_len must be >= 1, got {seq_len}")
     splits = {}

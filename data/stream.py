@@ -16,37 +16,7 @@ from absl import flags
 import numpy as np
 
 from data import order
-from data.dataset import Split
-
-Batch = dict[str, np.ndarray]
-
-
-class ArraySource:
-    """Random access into in-memory numpy splits (catalog data sets, tests)."""
-
-    def __init__(self, split: Split) -> None:
-        self.arrays = {name: array for name, array in (("inputs", split.inputs), ("labels", split.labels),
-                                                       ("lengths", split.lengths)) if array is not None}
-
-    def __len__(self) -> int:
-        return len(self.arrays["labels"])
-
-    def gather(self, indices: np.ndarray) -> Batch:
-        return {name: array[indices] for name, array in self.arrays.items()}
-
-
-class RecordSource:
-    """Random access into a prepared TFDS split (array_record files), read record by record."""
-
-    def __init__(self, source: Any, dtypes: dict[str, np.dtype]) -> None:
-        self.source, self.dtypes = source, dtypes
-
-    def __len__(self) -> int:
-        return len(self.source)
-
-    def gather(self, indices: np.ndarray) -> Batch:
-        records = self.source.__getitems__([int(i) for i in indices])
-        return {name: np.stack([r[name] for r in records]).astype(dtype) for name, dtype in self.dtypes.items()}
+from data.source import ArraySource, Batch, RecordSource
 
 
 class CallBatches:

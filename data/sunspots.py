@@ -55,7 +55,7 @@ def windows(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
 
 def load(config: ml_collections.ConfigDict) -> Dataset:
     """Inputs [N, window, 1] and targets [N, 1], standardised with training-period statistics."""
-    window = int(config.get("window", 20))
+    window = config.window
     years, values = read_series()
     if not 1 <= window < int(np.sum(years < VALIDATION_FROM)) - 1:
         raise DataError(f"data set {NAME!r}: data.window must be between 1 and the training years, got {window}")

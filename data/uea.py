@@ -22,8 +22,11 @@ from pathlib import Path
 import ml_collections
 import numpy as np
 
+from data import config as data_config
 from data.dataset import DataError, Dataset, Split
-from data.digits import stratified_split
+from data.splits import stratified_split
+
+VALIDATION_FRACTION = 0.2  # of every class of the official train split, unless data.validation_fraction says otherwise
 
 
 @dataclasses.dataclass(frozen=True)
@@ -166,15 +169,15 @@ def load_problem(problem: str, config: ml_collections.ConfigDict) -> Dataset:
         lengths = np.array([len(c) for c in cases], np.int32) if variable else None
         return Split(_pad(cases, longest), labels, lengths)
 
-    fraction = float(config.get("validation_fraction", 0.2))
+    fraction = data_config.validation_fraction(config, VALIDATION_FRACTION)
     if not 0.0 <= fraction < 1.0:
         raise DataError(f"data set {name!r}: validation_fraction must lie in [0, 1), got {fraction}")
     all_labels = np.array([index[label] for label in train.labels], np.int32)
-    kept, held = stratified_split(all_labels, fraction, int(config.get("split_seed", 0)))
+    kept, held = stratified_split(all_labels, fraction, config.split_seed)
     splits = {"train": split_of(train, kept), "test": split_of(test)}
     if len(held):
         splits["validation"] = split_of(train, held)
-    if config.get("standardize", False):
+    if config.standardize:
         splits = standardize(splits)
     return Dataset(name=name, splits=splits, num_classes=len(names))
 

@@ -1,8 +1,8 @@
 """UEA EEG sets turned into hand-crafted feature vectors, so a linear classifier trains in the normal loop.
 
 `uea_features/<Set>` loads `uea/<Set>` (official split, validation carved from train) and runs
-`eeg_features.pipeline` on it: zero-phase filter to [`data.low`, `data.high`] Hz, per-channel
-normalisation, `data.windows` epochs per trial, time and Welch band-power features, each feature
+`eeg_features.pipeline` on it: zero-phase filter to [`data.band_low_hz`, `data.band_high_hz`] Hz, per-channel
+normalisation, `data.epochs_per_trial` epochs per trial, time and Welch band-power features, each feature
 standardised with training statistics. Inputs come out float32 shaped [N, features].
 """
 
@@ -13,23 +13,24 @@ import functools
 
 import ml_collections
 
+from data import config as data_config
 from data import eeg_features, uea
 from data.dataset import DataError, Dataset
 
 
 def load_features(problem: str, config: ml_collections.ConfigDict) -> Dataset:
-    raw = uea.load_problem(problem, ml_collections.ConfigDict(
-        {"split_seed": config.get("split_seed", 0), "validation_fraction": config.get("validation_fraction", 0.2)}))
+    raw = uea.load_problem(problem, data_config.complete(
+        {"split_seed": config.split_seed, "validation_fraction": config.validation_fraction}))
     fs = uea.SOURCES[problem].sampling_rate
-    low, high = float(config.get("low", 0.0)), float(config.get("high", fs / 2))
-    windows = int(config.get("windows", 1))
+    low, high = config.band_low_hz, config.band_high_hz or fs / 2
+    windows = config.epochs_per_trial
     name = f"uea_features/{problem}"
     time = raw.input_shape[0]
     if not 1 <= windows <= time // 8:
-        raise DataError(f"data set {name!r}: windows must lie in [1, {time // 8}] for trials of {time} samples, "
+        raise DataError(f"data set {name!r}: epochs_per_trial must lie in [1, {time // 8}] for trials of {time} samples, "
                         f"got {windows}")
     if low < 0 or (0 < high <= low):
-        raise DataError(f"data set {name!r}: need 0 <= low < high, got low={low}, high={high}")
+        raise DataError(f"data set {name!r}: need 0 <= band_low_hz < band_high_hz, got {low} and {high}")
     others = {k: s.inputs for k, s in raw.splits.items() if k != "train"}
     train, rest = eeg_features.pipeline(raw.splits["train"].inputs, others, fs, low, high, windows)
     splits = {"train": dataclasses.replace(raw.splits["train"], inputs=train)}

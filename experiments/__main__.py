@@ -3,7 +3,4 @@
 import experiments
 
 if __name__ == "__main__":
-    descriptions = experiments.describe()
-    width = max(map(len, descriptions))
-    for name, line in descriptions.items():
-        print(f"{name:<{width}}  {line}")
+    print(experiments.listing())

@@ -1,6 +1,14 @@
-"""Defaults shared by every experiment; an experiment file overrides what makes it itself."""
+"""Defaults shared by every experiment; an experiment file updates what makes it itself.
+
+This is the whole schema of a run's config: every key a run reads is here, with its default and
+a comment. An experiment may change values and add model keyword arguments under `model`; it may
+not add other keys or replace a group (the registry checks), so `--config.KEY=VALUE` means the
+same thing for every experiment and a misspelt key is an error.
+"""
 
 import ml_collections
+
+from data import config as data_config
 
 
 def get_config() -> ml_collections.ConfigDict:
@@ -9,18 +17,9 @@ def get_config() -> ml_collections.ConfigDict:
     config.experiment = ""
     config.seed = 0
 
-    config.model = ml_collections.ConfigDict({"name": "linear"})
+    config.model = ml_collections.ConfigDict({"name": "linear"})  # + the model's keyword arguments
     config.dtype = "float32"      # compute dtype: float32 | bfloat16 (parameters stay float32)
-    config.data = ml_collections.ConfigDict({
-        "name": "digits",         # a local data set (python -m data --list) or a TFDS catalog name
-        "split_seed": 0,          # seeds the held-out splits carved from train; not the training seed
-        "source_dir": "",         # files a local data set is read from, where it takes any (fashion_mnist: IDX dir)
-        "data_dir": "",           # prepared TFDS data; "" = $LAYERWISE_DATA_DIR or ~/.cache/layerwise/tensorflow_datasets
-        "pipeline": "auto",       # auto | resident (train split on the device) | grain (streamed from files)
-        "resident_max_mb": 1024,  # auto keeps the train split on the device up to this size
-        "workers": 0,             # grain: reader processes (0 = threads in this process)
-        "prefetch": 4,            # grain: batches read ahead
-    })
+    config.data = data_config.defaults()  # which data set and how it is split and fed: data/config.py
     config.augment = ml_collections.ConfigDict({
         "crop_padding": 0,        # random crop after zero-padding by this many pixels; 0 = off
         "flip": False,            # random left-right flip

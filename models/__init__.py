@@ -62,3 +62,11 @@ def create(model_config: ml_collections.ConfigDict, num_classes: int, dtype: str
             raise ValueError(f"model {name!r} has no dtype setting; use --config.dtype=float32")
         kwargs["dtype"] = DTYPES[dtype]
     return module(num_classes=num_classes, **kwargs)
+
+
+def num_params(params: Any) -> int:
+    """Number of scalar parameters in a parameter tree."""
+    import jax
+    import numpy as np
+
+    return int(sum(np.prod(x.shape) for x in jax.tree.leaves(params)))

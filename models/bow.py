@@ -13,6 +13,8 @@ class BagOfWords(nn.Module):
     `binary` counts each distinct word once (presence features).
     """
 
+    takes_lengths = True  # zero-padded sequences: the true lengths are passed as `lengths`
+
     num_classes: int
     vocab_size: int
     binary: bool = False

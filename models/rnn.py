@@ -109,6 +109,8 @@ class RNNClassifier(nn.Module):
     """Sequence -> class: token ids through an embedding (`vocab_size > 0`) or float steps, a
     recurrent stack, then the last state (or a masked mean/max over time) and a dense layer."""
 
+    takes_lengths = True  # zero-padded sequences: the true lengths are passed as `lengths`
+
     num_classes: int
     cell: str = "lstm"
     hidden: int = 128
@@ -169,6 +171,8 @@ class RNNLanguageModel(nn.Module):
 
 class RNNRegressor(nn.Module):
     """Window [B, T, features] -> `num_classes` real outputs (the next value for one-step forecasts)."""
+
+    takes_lengths = True  # zero-padded sequences: the true lengths are passed as `lengths`
 
     num_classes: int           # number of outputs
     cell: str = "lstm"

@@ -77,6 +77,37 @@ def test_bad_input_exits_2_with_one_line(tmp_path, args, message):
     assert "Traceback" not in result.stderr
 
 
+def _one_error_line(result: subprocess.CompletedProcess, message: str) -> None:
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
+    assert result.stdout == ""  # stopped before any data was read or prepared
+
+
+def test_a_workdir_that_cannot_be_created_is_one_line(tmp_path):
+    _one_error_line(_run(_command(Path("/proc/forbidden"))), "--workdir=/proc/forbidden cannot be created")
+
+
+def test_a_workdir_that_is_a_file_is_one_line(tmp_path):
+    (tmp_path / "file").write_text("not a directory")
+    _one_error_line(_run(_command(tmp_path / "file")), "is a file, not a directory")
+    _one_error_line(_run(_command(tmp_path / "file" / "run")), "cannot be created: Not a directory")
+
+
+def test_a_workdir_on_a_read_only_file_system_is_one_line(tmp_path):
+    """A read-only tmpfs mounted in a private mount namespace (root in a container, as in CI)."""
+    mount = tmp_path / "readonly"
+    mount.mkdir()
+    command = " ".join(_command(mount / "run"))
+    result = _run(["unshare", "-m", "sh", "-c", f"mount -t tmpfs -o ro tmpfs {mount} && exec {command}"])
+    _one_error_line(result, "cannot be created: Read-only file system")
+    existing = tmp_path / "existing"
+    (existing / "run").mkdir(parents=True)
+    command = " ".join(_command(existing / "run"))
+    result = _run(["unshare", "-m", "sh", "-c", f"mount --bind -o ro {existing} {existing} && exec {command}"])
+    _one_error_line(result, "is not writable: Read-only file system")
+
+
 def test_nan_loss_exits_1_naming_the_step(tmp_path):
     result = _run(_command(tmp_path, **tiny_overrides(**{"optimizer.learning_rate": "nan"})))
     assert result.returncode == 1

@@ -58,7 +58,7 @@ def test_unknown_data_set_lists_valid_names():
 
 def test_batch_size_larger_than_the_split_is_rejected():
     with pytest.raises(DataError, match="batch_size 5000"):
-        resident.check_batch_size(_digits().splits["train"], 5000, "digits")
+        resident.check_batch_size(_digits().size("train"), 5000, "digits")
 
 
 def test_resident_batches_are_a_permutation_per_epoch_and_a_pure_function_of_the_step():

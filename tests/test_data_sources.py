@@ -5,20 +5,18 @@ import shutil
 import subprocess
 import sys
 
-import ml_collections
 import numpy as np
 import pytest
 
 import data
 from data import fashion_mnist, mnist5k, prepared
+from data.config import complete
 from data.dataset import DataError
 from data.idx import read_idx
 
 
 def _config(name, **extra):
-    config = ml_collections.ConfigDict({"name": name, "split_seed": 0, "source_dir": "", "data_dir": ""})
-    config.update(extra)
-    return config
+    return complete({"name": name, **extra})
 
 
 def test_fashion_mnist_source_has_60000_train_and_10000_test_images():

@@ -133,7 +133,7 @@ def test_feature_vector_concatenates_every_window_channel_and_feature():
 
 def test_features_loader_scales_with_train_statistics_only():
     config = ml_collections.ConfigDict({"name": "uea_features/SelfRegulationSCP1", "split_seed": 0,
-                                        "low": 0.0, "high": 40.0, "windows": 4})
+                                        "band_low_hz": 0.0, "band_high_hz": 40.0, "epochs_per_trial": 4})
     ds = data.load(config)
     per_channel = len(ef.TIME_FEATURES) + 2 * len(ef.usable_bands(256.0))
     assert ds.input_shape == (4 * 6 * per_channel,)
@@ -144,6 +144,6 @@ def test_features_loader_scales_with_train_statistics_only():
 
 
 def test_features_loader_rejects_bad_settings_naming_the_data_set():
-    bad = ml_collections.ConfigDict({"name": "uea_features/FingerMovements", "split_seed": 0, "windows": 50})
-    with pytest.raises(data.DataError, match="uea_features/FingerMovements.*windows"):
+    bad = ml_collections.ConfigDict({"name": "uea_features/FingerMovements", "split_seed": 0, "epochs_per_trial": 50})
+    with pytest.raises(data.DataError, match="uea_features/FingerMovements.*epochs_per_trial"):
         data.load(bad)

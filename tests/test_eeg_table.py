@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from train import eeg_filters, eeg_table
+from experiments.eeg import filters as eeg_filters, table as eeg_table
 
 
 def _summary(accuracy, seconds=2.0):

@@ -15,7 +15,8 @@ import pytest
 import experiments
 import models
 from data import augment
-from train import loop, optim, overrides, results
+from reports import results
+from train import loop, optim, overrides
 
 IMAGE_MODELS = ("linear", "mlp", "cnn", "lenet", "vgg", "resnet")
 SHORT = {"num_steps": 60, "log_every": 20, "checkpoint_every": 60, "eval_every": 0, "batch_size": 64,

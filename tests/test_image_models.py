@@ -1,5 +1,7 @@
 """The image model zoo: shapes, parameter counts, batch norm's two modes, bf16, and short runs that learn."""
 
+import functools
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -11,8 +13,9 @@ import pytest
 import experiments
 import models
 from train import loop, overrides
-from train.loop import num_params
+from models import num_params
 from train.step import create_state, train_step
+from train.tasks import CLASSIFICATION
 
 
 def _init(name, input_shape, dtype="float32", **kwargs):
@@ -82,7 +85,7 @@ def test_bfloat16_compute_keeps_float32_parameters_and_trains():
     assert logits.dtype == jnp.bfloat16
     batch = {"inputs": jax.random.normal(jax.random.key(1), (32, 8, 8, 1)),
              "labels": jnp.arange(32) % 10}
-    step = jax.jit(train_step)
+    step = jax.jit(functools.partial(train_step, task=CLASSIFICATION))
     losses = []
     for _ in range(30):
         state, metrics = step(state, batch)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import models
-from train.loop import num_params
+from models import num_params
 
 
 def _init(name: str, input_shape, **kwargs):

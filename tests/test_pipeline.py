@@ -7,10 +7,10 @@ import pytest
 import tensorflow_datasets as tfds
 
 import data
-from data import catalog, prepared, stream
-from train import loop
+from data import catalog, source as sources, stream
+from train import loop, tasks
 from train.checkpoint import read
-from train.feed import ResidentFeed, StreamFeed
+from train.feed import ResidentFeed
 
 BATCH, SEED = 64, 7
 
@@ -25,12 +25,11 @@ def digits():
 
 
 def _record_source():
-    built = prepared.builder("digits", _digits_config(), data.LOADERS["digits"])
-    return stream.RecordSource(prepared.sources(built)["train"], prepared.dtypes(built))
+    return data.load(_digits_config()).source("train")  # the prepared array_record files
 
 
 def _resident_batches(dataset, steps, seed=SEED):
-    feed = ResidentFeed(dataset, seed, BATCH)
+    feed = ResidentFeed(dataset, tasks.CLASSIFICATION.visiting_order(seed, dataset.size("train")), BATCH)
     call = jax.jit(lambda d, o, e, s: data.resident.batch_at(d, o, e, s, BATCH))
     return [jax.device_get(call(*feed.args(s), np.int32(s))) for s in steps]
 
@@ -51,7 +50,7 @@ def test_resident_and_grain_paths_give_identical_batches_across_epochs(digits):
 
 
 def test_same_seed_same_sequence_other_seed_other_sequence(digits):
-    source = stream.ArraySource(digits.splits["train"])
+    source = sources.ArraySource(digits.splits["train"])
     a, b = _stream_batches(source, 0, 10), _stream_batches(source, 0, 10)
     c = _stream_batches(source, 0, 10, seed=SEED + 1)
     assert all(np.array_equal(x["labels"], y["labels"]) for x, y in zip(a, b))
@@ -90,9 +89,18 @@ def test_training_on_either_path_gives_the_same_parameters(tiny_config, tmp_path
 def test_auto_streams_when_the_split_exceeds_the_device_budget(tiny_config, digits):
     from train.feed import choose_pipeline
 
-    assert choose_pipeline(tiny_config.data, digits) == "resident"
+    assert choose_pipeline(tiny_config.data, digits, tasks.CLASSIFICATION) == "resident"
     tiny_config.data.resident_max_mb = 0
-    assert choose_pipeline(tiny_config.data, digits) == "grain"
+    assert choose_pipeline(tiny_config.data, digits, tasks.CLASSIFICATION) == "grain"
+
+
+def test_the_grain_path_never_reads_the_training_split_whole(tiny_config, tmp_path, monkeypatch):
+    read = []
+    original = sources.RecordSplits.__getitem__
+    monkeypatch.setattr(sources.RecordSplits, "__getitem__", lambda self, name: read.append(name) or original(self, name))
+    tiny_config.data.pipeline = "grain"
+    summary = loop.train_and_evaluate(tiny_config, tmp_path)
+    assert summary["steps"] == 60 and "train" not in read and {"validation", "test"} <= set(read)
 
 
 @pytest.mark.parametrize("name,shape", [("mnist", (28, 28, 1)), ("cifar10", (32, 32, 3))])

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import experiments
 from conftest import tiny_overrides
-from train import loop, overrides, results
+from reports import results
+from train import loop, overrides
 
 
 def test_results_table_and_plots_from_runs(tmp_path):

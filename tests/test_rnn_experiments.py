@@ -3,10 +3,10 @@
 import json
 import math
 
-import ml_collections
 import pytest
 
 import experiments
+from data.config import complete
 from train import loop, overrides
 
 TINY = {
@@ -62,7 +62,7 @@ def test_japanese_vowels_gru_tells_speakers_apart(tmp_path):
 def test_sunspot_forecasts_beat_persistence(name, tmp_path):
     from data import sunspots
     summary = _run(name, tmp_path)
-    persistence = sunspots.baselines(sunspots.load(ml_collections.ConfigDict({"window": 20})))["persistence_rmse"]
+    persistence = sunspots.baselines(sunspots.load(complete({"window": 20})))["persistence_rmse"]
     assert summary["eval"]["rmse"] < persistence
     assert summary["task"] == "regression" and set(summary["eval"]) == {"loss", "rmse"}
 

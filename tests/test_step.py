@@ -1,5 +1,7 @@
 """The pure train step: loss definition, gradients against finite differences, and learning."""
 
+import functools
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -7,7 +9,8 @@ import numpy as np
 import optax
 import pytest
 
-from train.step import create_state, cross_entropy, eval_step, train_step
+from train.step import create_state, eval_step, train_step
+from train.tasks import CLASSIFICATION, cross_entropy
 
 
 def test_sparse_cross_entropy_equals_categorical_of_softmax_value_and_gradient():
@@ -68,7 +71,7 @@ def _state(lr=1e-2):
 
 def test_train_step_on_a_fixed_batch_lowers_the_loss(fixed_batch):
     state = _state()
-    step = jax.jit(train_step)
+    step = jax.jit(functools.partial(train_step, task=CLASSIFICATION))
     _, first = step(state, fixed_batch)
     for _ in range(20):
         state, metrics = step(state, fixed_batch)
@@ -78,18 +81,18 @@ def test_train_step_on_a_fixed_batch_lowers_the_loss(fixed_batch):
 
 
 def test_train_step_is_deterministic(fixed_batch):
-    a, _ = jax.jit(train_step)(_state(), fixed_batch)
-    b, _ = jax.jit(train_step)(_state(), fixed_batch)
+    a, _ = jax.jit(functools.partial(train_step, task=CLASSIFICATION))(_state(), fixed_batch)
+    b, _ = jax.jit(functools.partial(train_step, task=CLASSIFICATION))(_state(), fixed_batch)
     for x, y in zip(jax.tree.leaves(a.params), jax.tree.leaves(b.params)):
         np.testing.assert_array_equal(x, y)
 
 
 def test_eval_step_ignores_masked_examples(fixed_batch):
     state = _state()
-    full = eval_step(state, fixed_batch)
+    full = eval_step(state, fixed_batch, CLASSIFICATION)
     half = {k: v[:16] for k, v in fixed_batch.items()}
     padded = {**fixed_batch, "mask": jnp.arange(32) < 16}
-    masked, direct = eval_step(state, padded), eval_step(state, half)
+    masked, direct = eval_step(state, padded, CLASSIFICATION), eval_step(state, half, CLASSIFICATION)
     assert float(masked["count"]) == 16
     np.testing.assert_allclose(masked["loss_sum"], direct["loss_sum"], rtol=1e-6)
     np.testing.assert_allclose(masked["correct"], direct["correct"])

@@ -2,18 +2,18 @@
 
 import importlib.util
 
-import ml_collections
 import numpy as np
 import pytest
 
 from data import rotten_tomatoes, shakespeare, sunspots
+from data.config import complete
 from data.dataset import DataError
 from data.text import OOV, PAD, Tokenizer, tokenize
 
 
 @pytest.fixture(scope="module")
 def plays():
-    return shakespeare.load(ml_collections.ConfigDict({"seq_len": 64}))
+    return shakespeare.load(complete({"seq_len": 64}))
 
 
 def test_shakespeare_rows_are_consecutive_text_with_next_character_labels(plays):
@@ -49,7 +49,7 @@ def test_shakespeare_vocabulary_is_fixed_and_round_trips():
 
 @pytest.fixture(scope="module")
 def reviews():
-    return rotten_tomatoes.load(ml_collections.ConfigDict({"split_seed": 0, "vocab_size": 5000, "max_tokens": 48}))
+    return rotten_tomatoes.load(complete({"split_seed": 0, "vocab_size": 5000, "max_tokens": 48}))
 
 
 def test_rotten_tomatoes_keeps_the_12808_fresh_and_rotten_snippets(reviews):
@@ -92,7 +92,7 @@ def test_tokenizer_ids_are_frequency_ranked_and_out_of_vocabulary_maps_to_one():
 
 
 def test_sunspots_split_is_chronological_and_scaled_with_training_years_only():
-    ds = sunspots.load(ml_collections.ConfigDict({"window": 20}))
+    ds = sunspots.load(complete({"window": 20}))
     years, values = sunspots.read_series()
     assert {n: len(s) for n, s in ds.splits.items()} == {"train": 1929 - 1720, "validation": 40, "test": 40}
     train_values = values[years < 1929]
@@ -117,4 +117,4 @@ def test_missing_package_names_the_data_set_and_the_pip_command(module, package,
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == package else real(name, *a))
     with pytest.raises(DataError, match=rf"data set '{module.NAME}'.*{command.replace('.', '[.]')}"):
-        module.load(ml_collections.ConfigDict({}))
+        module.load(complete({}))

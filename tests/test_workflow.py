@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, tiny_overrides
-from train import overrides, report, sweep
+from reports import report
+from train import overrides, sweep
 from train.checkpoint import read
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

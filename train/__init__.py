@@ -1,1 +1,1 @@
-"""layerwise's training: a pure jitted train step, the loop around it, and the command line."""
+"""layerwise's training core: a pure jitted train step, the loop around it (setup, fit, finish), and the command line."""

@@ -19,11 +19,11 @@ class CheckpointError(RuntimeError):
 
 
 class Checkpointer:
-    def __init__(self, directory: Path, keep: int, warn: Callable[[str], None]) -> None:
+    def __init__(self, directory: Path, keep: int, warn: Callable[[str], None], create: bool = True) -> None:
         self.directory = directory.absolute()
         self._warn = warn
         self._manager = ocp.CheckpointManager(
-            self.directory, options=ocp.CheckpointManagerOptions(max_to_keep=keep, create=True))
+            self.directory, options=ocp.CheckpointManagerOptions(max_to_keep=keep, create=create))
 
     def steps(self) -> list[int]:
         return sorted(self._manager.all_steps())

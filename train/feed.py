@@ -1,42 +1,43 @@
-"""Where training batches come from: device-resident data (gathered inside jit) or a grain stream.
+"""Where training batches come from: the train split on the device (gathered inside jit) or a grain stream.
 
-`make_feed` picks the path from `config.data.pipeline` ('auto' keeps the train split on the device when
-it fits `config.data.resident_max_mb`, else streams it). Both give the train call the same batches for
-the same seed; the loop only calls `feed.args(step)` before each compiled call.
+One protocol for both: the loop calls `feed.args(step)` before each compiled call and passes what it
+returns on; `example_args` gives the shapes to compile against; `feed.feed` names the call's
+signature ('resident' or 'host', `train.call`). `make_feed` picks the path from `data.pipeline`
+('auto' keeps the train split on the device when it fits `data.resident_max_mb`, else streams it
+from the data set's own random-access source without reading it whole). Both paths give the same
+batches for the same seed, in the order the task visits examples (`Task.visiting_order`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import jax
-import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
-import data as data_lib
-from data import order, prepared, resident, stream
-from data.dataset import Dataset
+from data import order, resident, source, stream
+from data.dataset import DataError, Dataset
 from train.parallel import DataParallel
 
 
 class ResidentFeed:
-    """The whole train split on the device; the epoch order is recomputed on the device once per epoch."""
+    """The whole train split on the device; the epoch's visiting order is made once per epoch."""
 
     feed = "resident"
 
-    def __init__(self, dataset: Dataset, seed: int, batch_size: int, parallel: DataParallel | None = None) -> None:
+    def __init__(self, dataset: Dataset, orders: Callable[[int], Any], batch_size: int,
+                 parallel: DataParallel | None = None) -> None:
         self.parallel = parallel or DataParallel(1)
         self.data = self.parallel.replicate(resident.to_device(dataset.splits["train"]))
-        self.num_examples = len(dataset.splits["train"])
-        self.seed, self.batch_size = np.uint32(seed), batch_size
+        self.num_examples, self.batch_size, self._orders_for = dataset.size("train"), batch_size, orders
         self._epoch: int | None = None
         self._orders: jax.Array | None = None
 
     def args(self, step: int) -> tuple[Any, ...]:
         epoch = step // order.steps_per_epoch(self.num_examples, self.batch_size)
         if epoch != self._epoch:
-            self._orders = self.parallel.replicate(resident.epoch_orders(self.seed, np.int32(epoch), self.num_examples))
+            self._orders = self.parallel.replicate(self._orders_for(epoch))
             self._epoch = epoch
         return self.data, self._orders, np.int32(self._epoch)
 
@@ -52,44 +53,42 @@ class StreamFeed:
 
     feed = "host"
 
-    def __init__(self, source: stream.ArraySource | stream.RecordSource, seed: int, batch_size: int,
+    def __init__(self, split: source.ArraySource | source.RecordSource, seed: int, batch_size: int,
                  steps_per_call: int, start_step: int, num_steps: int, workers: int, prefetch: int,
                  parallel: DataParallel | None = None) -> None:
-        self.source, self.batch_size, self.steps_per_call = source, batch_size, steps_per_call
+        self.source, self.batch_size, self.steps_per_call = split, batch_size, steps_per_call
         self.parallel = parallel or DataParallel(1)
-        self._batches = stream.train_batches(source, seed, batch_size, steps_per_call, start_step, num_steps,
+        self._batches = stream.train_batches(split, seed, batch_size, steps_per_call, start_step, num_steps,
                                              workers, prefetch, rows=self.parallel.local_rows(batch_size))
 
     def args(self, step: int) -> tuple[Any, ...]:
         return (self.parallel.shard_stacked(next(self._batches), self.batch_size),)
 
     def example_args(self, step: int) -> tuple[Any, ...]:
-        sample = self.source.gather(np.arange(1))
-        return ({name: jax.ShapeDtypeStruct((self.steps_per_call, self.batch_size, *a.shape[1:]), a.dtype,
+        return ({name: jax.ShapeDtypeStruct((self.steps_per_call, self.batch_size, *shape), dtype,
                                             sharding=self.parallel.stacked_batch)
-                 for name, a in sample.items()},)
+                 for name, (shape, dtype) in self.source.fields.items()},)
 
     def close(self) -> None:
         self._batches = None
 
 
-def choose_pipeline(data_config: ml_collections.ConfigDict, dataset: Dataset) -> str:
-    pipeline = data_config.get("pipeline", "auto")
-    if pipeline == "auto":
-        fits = resident.nbytes(dataset.splits["train"]) <= data_config.get("resident_max_mb", 1024) * 2**20
-        return "resident" if fits else "grain"
-    return pipeline
+def choose_pipeline(data_config: ml_collections.ConfigDict, dataset: Dataset, task: Any) -> str:
+    """'resident' or 'grain'. A task that carries state across steps reads its text in stream order from
+    the device; streaming cannot keep that order, so it is refused."""
+    if data_config.pipeline == "grain" and task.carries_state:
+        raise DataError(f"data set {dataset.name!r} is a {dataset.task} task whose state is carried across steps; "
+                        "it is read in stream order from the device: use --config.data.pipeline=resident (or auto)")
+    if data_config.pipeline == "auto":
+        fits = source.nbytes(dataset.source("train")) <= data_config.resident_max_mb * 2**20
+        return "resident" if fits or task.carries_state else "grain"
+    return data_config.pipeline
 
 
-def make_feed(config: ml_collections.ConfigDict, dataset: Dataset, start_step: int,
+def make_feed(config: ml_collections.ConfigDict, dataset: Dataset, task: Any, start_step: int,
               parallel: DataParallel | None = None) -> ResidentFeed | StreamFeed:
-    pipeline = choose_pipeline(config.data, dataset)
-    if pipeline == "resident":
-        return ResidentFeed(dataset, config.seed, config.batch_size, parallel)
-    if config.data.name in data_lib.LOADERS:  # stream from the prepared array_record files
-        built = prepared.builder(config.data.name, config.data, data_lib.LOADERS[config.data.name])
-        source: Any = stream.RecordSource(prepared.sources(built)["train"], prepared.dtypes(built))
-    else:
-        source = stream.ArraySource(dataset.splits["train"])
-    return StreamFeed(source, config.seed, config.batch_size, config.steps_per_call, start_step,
-                      config.num_steps, config.data.get("workers", 0), config.data.get("prefetch", 4), parallel)
+    if choose_pipeline(config.data, dataset, task) == "resident":
+        orders = task.visiting_order(config.seed, dataset.size("train"))
+        return ResidentFeed(dataset, orders, config.batch_size, parallel)
+    return StreamFeed(dataset.source("train"), config.seed, config.batch_size, config.steps_per_call, start_step,
+                      config.num_steps, config.data.workers, config.data.prefetch, parallel)

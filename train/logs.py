@@ -12,8 +12,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from tensorboardX import SummaryWriter
 from tqdm import tqdm
+from tqdm.auto import tqdm as tqdm_auto
 
 METRICS_FILE = "metrics.jsonl"
 
@@ -21,6 +23,13 @@ METRICS_FILE = "metrics.jsonl"
 def say(message: str) -> None:
     """One human-readable line on stderr, kept apart from library logging."""
     print(message, file=sys.stderr, flush=True)
+
+
+class Silent:
+    """Stands in for the metric writer and progress bar on processes other than 0."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: None
 
 
 class MetricWriter:
@@ -50,13 +59,12 @@ class MetricWriter:
 
     def write_run_end(self, hparams: dict[str, Any], final: dict[str, float], confusion: Any, step: int) -> None:
         """TensorBoard's hparams view (config against final metrics) and the confusion matrix as an image."""
-        from train import plots
-
         shown = {k: (v if isinstance(v, (int, float, str, bool)) else str(v)) for k, v in hparams.items()}
         self._tb.add_hparams(shown, {f"hparams/{k}": v for k, v in final.items()}, name="hparams",
                              global_step=step)
         if confusion is not None:  # classification only
-            self._tb.add_image("confusion_matrix", plots.confusion_matrix_image(confusion), step, dataformats="HWC")
+            self._tb.add_image("confusion_matrix", confusion_heatmap(confusion), step, dataformats="HWC")
+            self._tb.add_text("confusion_matrix", confusion_text(confusion), step)
 
     def close(self) -> None:
         self._file.close()
@@ -70,14 +78,24 @@ def _step_of(line: str) -> int | None:
         return None  # A line cut short by a kill: dropped.
 
 
-class Progress:
-    """A tqdm bar on a terminal; otherwise one plain line per log step (for files and CI logs)."""
+def _in_notebook() -> bool:
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    return type(shell).__name__ == "ZMQInteractiveShell"
 
-    def __init__(self, total: int, initial: int, enabled_bar: bool | None = None) -> None:
+
+class Progress:
+    """A progress bar where someone watches, otherwise one plain line per log step (files, CI logs).
+
+    style 'terminal': a tqdm bar when stderr is a terminal; 'auto': also a notebook widget in Jupyter
+    (`tqdm.auto`); 'plain': always lines.
+    """
+
+    def __init__(self, total: int, initial: int, style: str = "terminal") -> None:
         self.total = total
-        self.bar_enabled = sys.stderr.isatty() if enabled_bar is None else enabled_bar
-        self._bar = tqdm(total=total, initial=initial, unit="step", dynamic_ncols=True,
-                         file=sys.stderr) if self.bar_enabled else None
+        notebook = style == "auto" and _in_notebook()
+        bar = tqdm_auto if notebook else tqdm
+        self._bar = bar(total=total, initial=initial, unit="step", dynamic_ncols=True, file=sys.stderr) \
+            if style != "plain" and (notebook or sys.stderr.isatty()) else None
         self._last_step, self._start, self._start_step = initial, time.perf_counter(), initial
 
     def update(self, step: int, metrics: dict[str, Any]) -> None:
@@ -94,12 +112,22 @@ class Progress:
             say(f"step {step}/{self.total}  loss {loss:.4f}{others}  {rate:,.0f} ex/s  eta {eta:.0f}s")
         self._last_step = step
 
-    def write(self, message: str) -> None:
-        if self._bar is not None:
-            self._bar.write(message, file=sys.stderr)
-        else:
-            say(message)
-
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
+
+
+def confusion_heatmap(matrix: Any, cell: int = 16) -> np.ndarray:
+    """counts[true, predicted] as a white-to-blue HxWx3 uint8 image, `cell` pixels a class (rows: true class)."""
+    counts = np.asarray(matrix, np.float64)
+    shade = (counts / max(counts.max(), 1.0))[..., None]
+    image = (255 * (1 - shade * np.array([0.9, 0.6, 0.2]))).astype(np.uint8)
+    return image.repeat(cell, 0).repeat(cell, 1)
+
+
+def confusion_text(matrix: Any) -> str:
+    """The counts as a markdown table (TensorBoard's text tab renders it)."""
+    counts = np.asarray(matrix)
+    lines = ["| true \\ predicted | " + " | ".join(map(str, range(counts.shape[1]))) + " |",
+             "|" + " --- |" * (counts.shape[1] + 1)]
+    return "\n".join(lines + [f"| {i} | " + " | ".join(map(str, row)) + " |" for i, row in enumerate(counts)])

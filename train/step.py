@@ -1,8 +1,10 @@
-"""The pure pieces of training: state, loss, one train step and one eval step.
+"""The pure pieces of training: state, one train step and one eval step.
 
 Everything here is a function of its arguments only, so it can be jitted, scanned, sharded and
 tested in isolation. Randomness (dropout) comes from a key stored in the state and folded with
-the step number, so a resumed run draws exactly the keys an uninterrupted one would.
+the step number, so a resumed run draws exactly the keys an uninterrupted one would. What the
+model's output means (loss, metrics, carried state) is the task's (`train.tasks`): any object with
+its `model_kwargs`, `losses`, `mean_loss` and `sums`.
 """
 
 from __future__ import annotations
@@ -15,8 +17,6 @@ import jax
 import jax.numpy as jnp
 import optax
 from flax.training import train_state
-
-from train.tasks import CLASSIFICATION, Task, cross_entropy
 
 Batch = dict[str, jax.Array]
 Metrics = dict[str, jax.Array]
@@ -31,6 +31,13 @@ class TrainState(train_state.TrainState):
     carry: Any = None
 
 
+def run_keys(seed: int) -> tuple[jax.Array, jax.Array]:
+    """(init key, augmentation key) of a run: the one place a seed becomes keys, so a run, its analysis
+    and its reports rebuild the same initial parameters from `config.seed`."""
+    init_key, augment_key = jax.random.split(jax.random.key_data(jax.random.key(seed)))
+    return init_key, augment_key
+
+
 def create_state(model: nn.Module, tx: optax.GradientTransformation, input_shape: tuple[int, ...],
                  key: jax.Array, input_dtype: Any = jnp.float32) -> TrainState:
     """Initialises parameters from `key` with a batch of one zero example (token ids need an integer dtype)."""
@@ -41,11 +48,8 @@ def create_state(model: nn.Module, tx: optax.GradientTransformation, input_shape
                              dropout_key=dropout_key)
 
 
-__all__ = ["TrainState", "create_state", "cross_entropy", "train_step", "eval_step", "predict"]
-
-
-def _apply(state: TrainState, params: Any, inputs: jax.Array, train: bool, key: jax.Array | None,
-           extra: dict[str, Any] | None = None):
+def apply_model(state: TrainState, params: Any, inputs: jax.Array, train: bool, key: jax.Array | None,
+                extra: dict[str, Any] | None = None) -> tuple[jax.Array, Any, Any]:
     """(outputs, batch_stats, carry): `extra` holds the task's model arguments (lengths, carry)."""
     variables = {"params": params}
     if state.batch_stats:
@@ -60,7 +64,7 @@ def _apply(state: TrainState, params: Any, inputs: jax.Array, train: bool, key: 
     return state.apply_fn(variables, inputs, train=train, rngs=rngs, **extra), state.batch_stats, state.carry
 
 
-def train_step(state: TrainState, batch: Batch, task: Task = CLASSIFICATION) -> tuple[TrainState, Metrics]:
+def train_step(state: TrainState, batch: Batch, task: Any) -> tuple[TrainState, Metrics]:
     """One optimiser update on `batch` = {'inputs', 'labels'[, 'lengths']}; returns the new state and metrics.
 
     Metrics are sums over the batch (`task.sum_keys`: `loss_sum`, `correct`, `count` for
@@ -72,7 +76,7 @@ def train_step(state: TrainState, batch: Batch, task: Task = CLASSIFICATION) -> 
     extra = task.model_kwargs(state, batch)
 
     def loss_fn(params):
-        outputs, batch_stats, carry = _apply(state, params, batch["inputs"], True, key, extra)
+        outputs, batch_stats, carry = apply_model(state, params, batch["inputs"], True, key, extra)
         losses = task.losses(outputs, batch)
         return task.mean_loss(losses, batch), (losses, outputs, batch_stats, carry)
 
@@ -83,14 +87,19 @@ def train_step(state: TrainState, batch: Batch, task: Task = CLASSIFICATION) -> 
     return new_state, task.sums(losses, outputs, batch)
 
 
-def eval_step(state: TrainState, batch: Batch, task: Task = CLASSIFICATION) -> Metrics:
-    """Summed loss and metrics on `batch` (each segment from a zero state); `batch['mask']` drops padding."""
+def eval_outputs(state: TrainState, batch: Batch, task: Any) -> jax.Array:
+    """The model's eval-mode outputs on `batch` (each segment of a language model from a zero state)."""
     extra = {k: v for k, v in task.model_kwargs(state, batch).items() if k != "carry"}
-    outputs, _, _ = _apply(state, state.params, batch["inputs"], False, None, extra)
+    return apply_model(state, state.params, batch["inputs"], False, None, extra)[0]
+
+
+def eval_step(state: TrainState, batch: Batch, task: Any) -> Metrics:
+    """Summed loss and metrics on `batch`; `batch['mask']` drops padding."""
+    outputs = eval_outputs(state, batch, task)
     return task.sums(task.losses(outputs, batch), outputs, batch, batch.get("mask"))
 
 
-def eval_streams(state: TrainState, batches: Batch, task: Task, num_streams: int) -> Metrics:
+def eval_streams(state: TrainState, batches: Batch, task: Any, num_streams: int) -> Metrics:
     """Summed metrics over a whole split of consecutive text segments, carrying the state across them.
 
     `batches` is `resident.eval_batches` of a split whose rows are consecutive segments of one text.
@@ -108,16 +117,8 @@ def eval_streams(state: TrainState, batches: Batch, task: Task, num_streams: int
     carry0 = jax.tree.map(lambda c: jnp.zeros((streams, *c.shape[1:]), c.dtype), state.carry)
 
     def body(carry, batch):
-        outputs, _, carry = _apply(state, state.params, batch["inputs"], False, None, {"carry": carry})
+        outputs, _, carry = apply_model(state, state.params, batch["inputs"], False, None, {"carry": carry})
         return carry, task.sums(task.losses(outputs, batch), outputs, batch, batch["mask"])
 
     _, sums = jax.lax.scan(body, carry0, by_step)
     return jax.tree.map(lambda s: s.sum(0), sums)
-
-
-def predict(state: TrainState, inputs: jax.Array, lengths: jax.Array | None = None) -> jax.Array:
-    """Predicted class per example (eval mode)."""
-    extra = {"lengths": lengths} if lengths is not None and CLASSIFICATION.model_kwargs(
-        state, {"lengths": lengths}) else None
-    logits, _, _ = _apply(state, state.params, inputs, False, None, extra)
-    return jnp.argmax(logits, -1)

@@ -12,20 +12,26 @@ task instead of assuming classification:
 - `regression`: mean squared error on float targets; RMSE in the targets' original units.
 
 Metrics are sums over examples (or tokens), so they accumulate on the device and are divided once
-at log time by `summarize`.
+at log time by `summarize`. The task also decides how training visits the examples (a fresh shuffle
+per epoch, or the text's stream order), how a held-out split is evaluated, and what the summary
+adds (a classifier's confusion matrix), so the loop never asks which task it runs.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import inspect
+import functools
 import math
-from typing import Any
+from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+
+from data import resident
+from train.parallel import to_host
+from train.step import Batch, TrainState, eval_outputs, eval_step, eval_streams
 
 TASKS = ("classification", "language_model", "regression")
 
@@ -35,16 +41,12 @@ def cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
     return optax.softmax_cross_entropy_with_integer_labels(logits.astype(jnp.float32), labels)
 
 
-def accepts(apply_fn: Any, keyword: str) -> bool:
-    """Whether the model behind `apply_fn` (a bound `Module.apply`) takes `keyword` in `__call__`.
-
-    Sequence data carries `lengths`; models that can use them declare the argument, the others
-    (a CNN fed zero-padded series) simply do not receive it.
-    """
-    module = getattr(apply_fn, "__self__", None)
-    if module is None:
-        return False
-    return keyword in inspect.signature(type(module).__call__).parameters
+def _weights(losses: jax.Array, mask: jax.Array | None) -> jax.Array:
+    """1 for every real example (every token of a real example), 0 for padding."""
+    if mask is None:
+        return jnp.ones_like(losses)
+    mask = mask.astype(jnp.float32).reshape(mask.shape + (1,) * (losses.ndim - mask.ndim))
+    return jnp.broadcast_to(mask, losses.shape)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,12 +56,29 @@ class Task:
     name: str = "classification"
     sum_keys: tuple[str, ...] = ("loss_sum", "correct", "count")
     carries_state: bool = False
+    lengths: bool = False  # the model declares `takes_lengths`: variable-length sequences get their lengths
 
     def model_kwargs(self, state: Any, batch: dict[str, jax.Array]) -> dict[str, jax.Array]:
         """Keyword arguments for the model beyond the inputs (`lengths` of variable-length sequences)."""
-        if "lengths" in batch and accepts(state.apply_fn, "lengths"):
+        if self.lengths and "lengths" in batch:
             return {"lengths": batch["lengths"]}
         return {}
+
+    def visiting_order(self, seed: int, num_examples: int) -> Callable[[int], Any]:
+        """epoch -> the visiting orders of that epoch and the next, [2, n]: a fresh shuffle per epoch
+        (`data.order`), computed on the device once per epoch."""
+        return lambda epoch: resident.epoch_orders(np.uint32(seed), np.int32(epoch), num_examples)
+
+    def evaluate(self, state: Any, batches: dict[str, jax.Array]) -> dict[str, float]:
+        """Loss and accuracy over a padded split (`data.resident.eval_batches`)."""
+        sums = summed(state, batches, self)
+        return {"loss": float(sums["loss_sum"] / sums["count"]), "accuracy": float(sums["correct"] / sums["count"])}
+
+    def extras(self, state: Any, batches: dict[str, jax.Array], num_classes: int) -> dict[str, Any]:
+        """What the summary adds: a classifier's confusion matrix on the evaluated split, else the task's name."""
+        if self.name != "classification":
+            return {"task": self.name}
+        return {"confusion_matrix": confusion_matrix(state, batches, self, num_classes).tolist()}
 
     def losses(self, outputs: jax.Array, batch: dict[str, jax.Array]) -> jax.Array:
         return cross_entropy(outputs, batch["labels"])
@@ -69,7 +88,7 @@ class Task:
 
     def sums(self, losses: jax.Array, outputs: jax.Array, batch: dict[str, jax.Array],
              mask: jax.Array | None = None) -> dict[str, jax.Array]:
-        weights = jnp.ones_like(losses) if mask is None else mask.astype(jnp.float32)
+        weights = _weights(losses, mask)
         correct = (jnp.argmax(outputs, -1) == batch["labels"]).astype(jnp.float32)
         return {"loss_sum": jnp.sum(losses * weights), "correct": jnp.sum(correct * weights),
                 "count": jnp.sum(weights)}
@@ -90,22 +109,20 @@ class LanguageModel(Task):
     name: str = "language_model"
     carries_state: bool = True
     steps_per_epoch: int = 1
+    batch_size: int = 1
+
+    def visiting_order(self, seed: int, num_examples: int) -> Callable[[int], Any]:
+        """Every epoch the same stream order (`stream_order`), whatever the seed: the text stays in order."""
+        streams = stream_order(num_examples, self.batch_size)
+        return lambda epoch: np.stack([streams, streams])
+
+    def evaluate(self, state: Any, batches: dict[str, jax.Array]) -> dict[str, float]:
+        return self.summarize(summed_streams(state, batches, self))
 
     def model_kwargs(self, state: Any, batch: dict[str, jax.Array]) -> dict[str, Any]:
         restart = (state.step % self.steps_per_epoch) == 0
         carry = jax.tree.map(lambda c: jnp.where(restart, jnp.zeros_like(c), c), state.carry)
         return {"carry": carry}
-
-    def mean_loss(self, losses: jax.Array, batch: dict[str, jax.Array]) -> jax.Array:
-        return losses.mean()  # every position of a training segment is a real token
-
-    def sums(self, losses: jax.Array, outputs: jax.Array, batch: dict[str, jax.Array],
-             mask: jax.Array | None = None) -> dict[str, jax.Array]:
-        weights = jnp.ones_like(losses) if mask is None else \
-            jnp.broadcast_to(mask.astype(jnp.float32)[:, None], losses.shape)
-        correct = (jnp.argmax(outputs, -1) == batch["labels"]).astype(jnp.float32)
-        return {"loss_sum": jnp.sum(losses * weights), "correct": jnp.sum(correct * weights),
-                "count": jnp.sum(weights)}
 
     def summarize(self, sums: dict[str, Any]) -> dict[str, float]:
         out = super().summarize(sums)  # loss in nats per token, next-token accuracy
@@ -127,25 +144,72 @@ class Regression(Task):
 
     def sums(self, losses: jax.Array, outputs: jax.Array, batch: dict[str, jax.Array],
              mask: jax.Array | None = None) -> dict[str, jax.Array]:
-        weights = jnp.ones_like(losses) if mask is None else mask.astype(jnp.float32)
+        weights = _weights(losses, mask)
         return {"loss_sum": jnp.sum(losses * weights), "count": jnp.sum(weights)}
 
     def summarize(self, sums: dict[str, Any]) -> dict[str, float]:
         mse = float(sums["loss_sum"]) / float(sums["count"])
         return {"loss": mse, "rmse": math.sqrt(mse) * self.target_scale}
 
+    def evaluate(self, state: Any, batches: dict[str, jax.Array]) -> dict[str, float]:
+        return self.summarize(summed(state, batches, self))
+
+
+# Evaluation over a whole split: the split is padded to whole batches (`data.resident.eval_batches`) and
+# lives on the device; one compiled call per batch adds up the task's sums, and only totals reach the host.
+EVAL_STREAMS = 32  # language models: evaluation reads a split as this many streams, state carried along each
+
+
+@functools.partial(jax.jit, static_argnames="task")
+def _batch_sums(state: TrainState, batches: Batch, index: jax.Array, task: Any) -> dict[str, jax.Array]:
+    return eval_step(state, jax.tree.map(lambda a: a[index], batches), task)
+
+
+_stream_sums = jax.jit(eval_streams, static_argnames=("task", "num_streams"))
+
+
+@functools.partial(jax.jit, static_argnames=("task", "num_classes"))
+def _confusion_batch(state: TrainState, batches: Batch, index: jax.Array, task: Any, num_classes: int) -> jax.Array:
+    batch = jax.tree.map(lambda a: a[index], batches)
+    predicted = jnp.argmax(eval_outputs(state, batch, task), -1)
+    pairs = batch["labels"] * num_classes + predicted
+    return jnp.bincount(pairs, weights=batch["mask"].astype(jnp.int32), length=num_classes * num_classes)
+
+
+def summed(state: TrainState, batches: Batch, task: Any) -> dict[str, np.ndarray]:
+    """The task's metric sums over every batch of a padded split, on the host."""
+    sums = None
+    for i in range(batches["labels"].shape[0]):
+        out = _batch_sums(state, batches, jnp.int32(i), task)
+        sums = out if sums is None else jax.tree.map(jnp.add, sums, out)
+    return to_host(sums)
+
+
+def summed_streams(state: TrainState, batches: Batch, task: Any) -> dict[str, np.ndarray]:
+    """The sums over a split of consecutive segments read as streams with carried state (language models)."""
+    return to_host(_stream_sums(state, batches, task, EVAL_STREAMS))
+
+
+def confusion_matrix(state: TrainState, batches: Batch, task: Any, num_classes: int) -> np.ndarray:
+    """counts[true, predicted] over a padded split."""
+    total = sum(_confusion_batch(state, batches, jnp.int32(i), task, num_classes)
+                for i in range(batches["labels"].shape[0]))
+    return to_host(total).reshape(num_classes, num_classes).astype(np.int64)
+
 
 CLASSIFICATION = Task()
 
 
-def create(name: str, steps_per_epoch: int = 1, target_scale: float = 1.0) -> Task:
-    """The task a data set declares; the loop supplies what the task needs to know about the run."""
+def create(name: str, model: Any = None, steps_per_epoch: int = 1, batch_size: int = 1,
+           target_scale: float = 1.0) -> Task:
+    """The task a data set declares, told what it needs of the model and the run."""
+    lengths = bool(getattr(model, "takes_lengths", False))
     if name == "classification":
-        return CLASSIFICATION
+        return Task(lengths=lengths)
     if name == "language_model":
-        return LanguageModel(steps_per_epoch=steps_per_epoch)
+        return LanguageModel(lengths=lengths, steps_per_epoch=steps_per_epoch, batch_size=batch_size)
     if name == "regression":
-        return Regression(target_scale=target_scale)
+        return Regression(lengths=lengths, target_scale=target_scale)
     raise ValueError(f"unknown task {name!r}; valid tasks: {', '.join(TASKS)}")
 
 

@@ -1,4 +1,4 @@
-"""`python -m train.report DIR...`: compare runs as a markdown table and PNG plots.
+"""`python -m reports.report DIR...`: compare runs as a markdown table and PNG plots.
 
 Reads each run's `config.json`, `metrics.jsonl` and `summary.json` (a DIR may be a run or any
 directory above runs, such as a sweep). Columns are the config keys whose values differ between
@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from train import overrides, plots
+from reports import plots
+from train import overrides
 
 
 def find_runs(paths: Sequence[Path]) -> list[Path]:
@@ -45,7 +46,8 @@ def differing_keys(runs: Sequence[dict[str, Any]]) -> list[str]:
     return [k for k in keys if k != "seed" and len({repr(run["config"].get(k)) for run in runs}) > 1]
 
 
-def _mean_std(values: Sequence[float]) -> tuple[float, float]:
+def mean_std(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for a single value): every table's "mean ± std over seeds"."""
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
@@ -62,8 +64,8 @@ def summarise(runs: Sequence[dict[str, Any]]) -> tuple[list[str], list[dict[str,
     for group, members in groups.items():
         for index, run in enumerate(sorted(members, key=lambda r: r["config"].get("seed", 0))):
             run["seed_index"] = index
-        accuracy = _mean_std([r["summary"]["eval"]["accuracy"] for r in members])
-        loss = _mean_std([r["summary"]["eval"]["loss"] for r in members])
+        accuracy = mean_std([r["summary"]["eval"]["accuracy"] for r in members])
+        loss = mean_std([r["summary"]["eval"]["loss"] for r in members])
         rows.append({"values": dict(zip(keys, group)), "seeds": len(members), "accuracy": accuracy, "loss": loss,
                      "train_seconds": statistics.fmean(r["summary"]["train_seconds"] for r in members),
                      "experiment": members[0]["config"].get("experiment", "")})
@@ -102,7 +104,7 @@ def write_report(paths: Sequence[Path], out: Path) -> str:
                     if r["config"].get(key) == row["values"][key])
             ordered = sorted(points.items(), key=lambda item: (str(type(item[0])), item[0]))
             images.append(plots.metric_against_key(
-                key, [(value, *_mean_std(accs)) for value, accs in ordered], "accuracy",
+                key, [(value, *mean_std(accs)) for value, accs in ordered], "accuracy",
                 out / f"accuracy_vs_{key.replace('.', '_')}.png"))
         best = max(finished, key=lambda r: r["summary"]["eval"]["accuracy"])
         if "confusion_matrix" in best["summary"]:
@@ -117,7 +119,7 @@ def write_report(paths: Sequence[Path], out: Path) -> str:
 def main(argv: Sequence[str]) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m train.report", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m reports.report", description=__doc__.splitlines()[0])
     parser.add_argument("dirs", nargs="+", type=Path)
     parser.add_argument("--out", type=Path, default=None, help="where report.md and PNGs go (default: first DIR)")
     args = parser.parse_args(argv)

@@ -1,4 +1,4 @@
-"""`python -m train.sample --workdir=W --prompt=TEXT --temperature=T`: text from a trained language model.
+"""`python -m reports.sample --workdir=W --prompt=TEXT --temperature=T`: text from a trained language model.
 
 Reads the run's config.json and newest checkpoint, feeds the prompt through the recurrent model,
 then draws `--length` tokens one at a time, each from softmax(logits / temperature), carrying the
@@ -7,7 +7,6 @@ state from token to token. The whole generation is one compiled `lax.scan`; `--s
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -15,8 +14,6 @@ from typing import Any, Sequence
 from absl import app, flags, logging
 
 from train import runtime
-
-runtime.configure_cpu()
 
 flags.DEFINE_string("workdir", None, "A finished or checkpointed language-model run.")
 flags.DEFINE_string("prompt", "\n", "Text the generation continues (escape sequences such as \\n are read).")
@@ -32,25 +29,14 @@ def _fail(message: str) -> None:
 
 
 def load_run(workdir: Path) -> tuple[Any, Any, tuple[str, ...]]:
-    """(model, params, vocabulary) of the run in `workdir`."""
-    import data
-    import experiments
-    import models
-    from train import checkpoint, overrides
+    """(model, params, vocabulary) of the language-model run in `workdir`."""
+    import layerwise
 
-    try:
-        recorded = json.loads((workdir / "config.json").read_text())["config"]
-    except (OSError, ValueError, KeyError) as error:
-        raise ValueError(f"{workdir} holds no readable config.json ({error}); pass the --workdir of a run") from error
-    config = experiments.get_config(recorded["experiment"])
-    overrides.apply_recorded(config, recorded)
-    dataset = data.load(config.data)
-    if dataset.task != "language_model" or not dataset.vocabulary:
-        raise ValueError(f"run {workdir} trained on {dataset.name!r}, a {dataset.task} data set; "
+    run = layerwise.restore(workdir)
+    if run.dataset.task != "language_model" or not run.dataset.vocabulary:
+        raise ValueError(f"run {workdir} trained on {run.dataset.name!r}, a {run.dataset.task} data set; "
                          "sampling needs a language model with a vocabulary")
-    model = models.create(config.model, dataset.num_classes)
-    _, state = checkpoint.read(workdir / "checkpoints")
-    return model, state["params"], tuple(dataset.vocabulary)
+    return run.model, run.state.params, tuple(run.dataset.vocabulary)
 
 
 def generate(model: Any, params: Any, prompt_ids: Sequence[int], length: int, temperature: float,
@@ -82,6 +68,7 @@ def generate(model: Any, params: Any, prompt_ids: Sequence[int], length: int, te
 def main(argv: Sequence[str]) -> None:
     if len(argv) > 1:
         _fail(f"unexpected arguments: {' '.join(argv[1:])}")
+    runtime.configure_cpu()  # before JAX starts its backend
     logging.set_verbosity(logging.WARNING)  # library chatter off: the text is the output
     if not FLAGS.workdir:
         _fail("--workdir is required: the directory of a trained language-model run")

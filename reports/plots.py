@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -77,7 +76,8 @@ def series_against_x(series: dict[str, Sequence[tuple[float, float, float]]], xl
     return _save(figure, path)
 
 
-def _confusion_figure(matrix: Any, title: str = "confusion matrix (test)") -> Any:
+def confusion_matrix(matrix: Any, path: Path, title: str = "confusion matrix (test)") -> Path:
+    """counts[true, predicted] as an annotated heatmap."""
     matrix = np.asarray(matrix)
     figure, axis = plt.subplots(figsize=(5, 4.5))
     image = axis.imshow(matrix, cmap="Blues")
@@ -87,19 +87,4 @@ def _confusion_figure(matrix: Any, title: str = "confusion matrix (test)") -> An
     axis.set(xlabel="predicted", ylabel="true", title=title,
              xticks=range(matrix.shape[1]), yticks=range(matrix.shape[0]))
     figure.colorbar(image, ax=axis)
-    return figure
-
-
-def confusion_matrix(matrix: Any, path: Path, title: str = "confusion matrix (test)") -> Path:
-    return _save(_confusion_figure(matrix, title), path)
-
-
-def confusion_matrix_image(matrix: Any) -> np.ndarray:
-    """The confusion matrix plot as an HxWx3 uint8 array, for TensorBoard."""
-    figure = _confusion_figure(matrix)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=80)
-    plt.close(figure)
-    buffer.seek(0)
-    return (plt.imread(buffer)[..., :3] * 255).astype(np.uint8)
+    return _save(figure, path)

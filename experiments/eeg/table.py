@@ -1,4 +1,4 @@
-"""`python -m train.eeg_table`: train every EEG experiment over 5 seeds and regenerate experiments/EEG.md.
+"""`python -m experiments.eeg.table`: train every EEG experiment over 5 seeds and regenerate experiments/EEG.md.
 
 For each set and model, `eeg/<set>_<model>` runs with seeds 0..4 into `--workdir/<set>_<model>/seed=N`
 (a finished run is skipped, an unfinished one resumes, so the command can be re-run after a stop).
@@ -22,7 +22,7 @@ from absl import app, flags, logging
 
 from train import runtime
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MODELS = ("shallow", "eegnet", "deep4", "gru", "spatial", "features")
 MODEL_NAMES = {"shallow": "ShallowConvNet", "eegnet": "EEGNet", "deep4": "Deep4", "gru": "GRU",
                "spatial": "SpatialMeanNet (linear)",
@@ -96,7 +96,7 @@ def _row(label: str, summaries: list[dict[str, Any]]) -> str:
 def tables(results: dict[str, Any], refs: dict[str, dict[str, float]]) -> str:
     """Markdown: one table per set, every model (mean ± std over seeds) and the two references."""
     import experiments
-    from experiments.eeg._common import SETS
+    from experiments.eeg import SETS
     out = []
     for short, by_model in results.items():
         problem = SETS[short]["problem"]
@@ -137,7 +137,7 @@ def main(argv: Sequence[str]) -> None:
         results.update(run_all([short], _SEEDS.value, workdir, train=short in _SETS.value))
     refs = {short: references(short) for short in results}
     body = tables(results, refs)
-    from train import eeg_filters
+    from experiments.eeg import filters as eeg_filters
     filter_sets = [s for s in ("scp1", "fingers") if s in results]
     eeg_filters.figure(workdir, filter_sets, Path(_FIGURE.value))
     body += ("\n#### First-layer gain per band after training (at initialisation), mean over filters and seeds\n\n"

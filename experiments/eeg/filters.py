@@ -30,12 +30,10 @@ def learned_filters(run_dir: Path) -> np.ndarray:
 
 def initial_filters(config, input_shape: tuple[int, ...]) -> np.ndarray:
     """The same run's kernels before training, rebuilt from its seed exactly as the train loop draws them."""
-    import jax
     import models
     from train import optim
-    from train.step import create_state
-    init_key, _ = jax.random.split(jax.random.key_data(jax.random.key(config.seed)))
-    state = create_state(models.create(config.model, 2), optim.optimizer(config), input_shape, init_key)
+    from train.step import create_state, run_keys
+    state = create_state(models.create(config.model, 2), optim.optimizer(config), input_shape, run_keys(config.seed)[0])
     return np.asarray(state.params["conv"]["temporal"])[:, 0]
 
 
@@ -67,7 +65,7 @@ def figure(workdir: Path, sets: Sequence[str], out: Path, nets: Sequence[str] = 
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from experiments.eeg._common import SETS
+    from experiments.eeg import SETS
 
     sets = [s for s in sets if all(list((workdir / f"{s}_{n}").glob("seed=*/checkpoints")) for n in nets)]
     if not sets:
@@ -78,7 +76,7 @@ def figure(workdir: Path, sets: Sequence[str], out: Path, nets: Sequence[str] = 
     labels = {"shallow": "ShallowConvNet", "eegnet": "EEGNet"}
     for ax, short in zip(axes[0], sets):
         rate = uea.SOURCES[SETS[short]["problem"]].sampling_rate
-        fs_of = lambda config: rate / config.model.get("downsample", 1)  # noqa: E731
+        fs_of = lambda config: rate / config.model.downsample  # noqa: E731
         curves, top, nyquist = {}, 0.0, 0.0
         for net in nets:
             runs = sorted((workdir / f"{short}_{net}").glob("seed=*"))
@@ -110,7 +108,7 @@ GAIN_BANDS = {"0-2 Hz": (0.0, 2.0), "delta 0.5-4": (0.5, 4.0), "theta 4-8": (4.0
 
 def gain_table(workdir: Path, sets: Sequence[str], nets: Sequence[str] = ("shallow", "eegnet")) -> str:
     """Markdown: mean relative gain per band after training (and at initialisation) of each network's first layer."""
-    from experiments.eeg._common import SETS
+    from experiments.eeg import SETS
     lines = ["| set | network | " + " | ".join(GAIN_BANDS) + " |", "|" + " --- |" * (2 + len(GAIN_BANDS))]
     for short in sets:
         rate = uea.SOURCES[SETS[short]["problem"]].sampling_rate
@@ -118,7 +116,7 @@ def gain_table(workdir: Path, sets: Sequence[str], nets: Sequence[str] = ("shall
             runs = sorted((workdir / f"{short}_{net}").glob("seed=*"))
             if not runs:
                 continue
-            freqs, trained, initial, _, _ = _profiles(runs, lambda c: rate / c.model.get("downsample", 1))
+            freqs, trained, initial, _, _ = _profiles(runs, lambda c: rate / c.model.downsample)
             cells = []
             for low, high in GAIN_BANDS.values():
                 inside = (freqs >= low) & (freqs < high)

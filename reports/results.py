@@ -1,7 +1,7 @@
 """Runs the results experiments and regenerates `experiments/RESULTS.md` from their run directories.
 
-    python -m train.results --run --seeds=3 --experiment=digits_linear --experiment=digits_cnn ...
-    python -m train.results --runs=runs/results --out=experiments/RESULTS.md   # table and plots only
+    python -m reports.results --run --seeds=3 --experiment=digits_linear --experiment=digits_cnn ...
+    python -m reports.results --runs=runs/results --out=experiments/RESULTS.md   # table and plots only
 
 Each (experiment, seed) trains into `RUNS/<experiment>/seed=<s>` (finished runs are skipped, unfinished
 ones resume); sweeps (`python -m train --sweep=... --workdir=RUNS/<experiment>`) may sit beside them.
@@ -27,7 +27,7 @@ from typing import Any, Sequence
 
 from absl import app, flags, logging
 
-from train import plots, report
+from reports import plots, report
 
 
 def _define_flags() -> None:
@@ -182,10 +182,6 @@ def _file_part(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
 
 
-def _mean_std(values: Sequence[float]) -> tuple[float, float]:
-    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
-
-
 def rows(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for run in runs:
@@ -198,7 +194,7 @@ def rows(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     for (experiment, model), members in groups.items():
         members = sorted(members, key=lambda r: r["config"].get("seed", 0))
         accuracies = [r["summary"]["eval"]["accuracy"] for r in members]
-        accuracy, std = _mean_std(accuracies)
+        accuracy, std = report.mean_std(accuracies)
         out.append({"experiment": experiment, "data": members[0]["config"]["data.name"], "model": model,
                     "model_name": members[0]["config"].get("model.name"), "layers": weight_layers(members[0]["config"]),
                     "swept": variants[experiment] > 1, "config": members[0]["config"],
@@ -230,7 +226,7 @@ def metric_rows(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         task = members[0]["summary"]["task"]
         metric = SEQUENCE_METRICS[task][0]
         values = [r["summary"]["eval"][metric] for r in members]
-        mean, std = _mean_std(values)
+        mean, std = report.mean_std(values)
         out.append({"experiment": experiment, "data": members[0]["config"]["data.name"], "model": model,
                     "task": task, "metric": metric, "mean": mean, "std": std, "values": values,
                     "params": members[0]["summary"]["num_params"], "seeds": len(members),
@@ -337,7 +333,7 @@ def write(runs_dir: Path | Sequence[Path], out: Path, images: Path, note: str = 
             if len(values) > 1:
                 points = []
                 for value in sorted(values):
-                    points.append((value, *_mean_std([r["summary"]["eval"]["accuracy"] for r in members
+                    points.append((value, *report.mean_std([r["summary"]["eval"]["accuracy"] for r in members
                                                       if r["config"].get(key) == value])))
                 pictures.append(plots.metric_against_key(
                     key, points, "accuracy", images / f"results_{_file_part(experiment)}_accuracy_vs_{key.split('.')[1]}.png"))
@@ -359,7 +355,7 @@ def write(runs_dir: Path | Sequence[Path], out: Path, images: Path, note: str = 
                 title=f"{best['experiment']} seed {run['config'].get('seed', 0)}: test confusion"))
     relative = lambda p: Path(os.path.relpath(p, out.parent)).as_posix()  # noqa: E731
     body = ["# Results", "",
-            f"Regenerate: `python -m train.results {' '.join(f'--runs={r}' for r in roots)} --out={out}` "
+            f"Regenerate: `python -m reports.results {' '.join(f'--runs={r}' for r in roots)} --out={out}` "
             "(after the runs below). Test accuracy is on each data set's held-out test split, as a fraction; "
             "train time is the mean wall time of the training loop (`train_seconds`; data loading, compilation "
             "and the final evaluation excluded).", ""]

@@ -1,7 +1,0 @@
-"""Blink: Deep4 ConvNet (four conv-pool blocks) on the raw signal."""
-
-from experiments.eeg._common import raw_config
-
-
-def get_config():
-    return raw_config("blink", "deep4")

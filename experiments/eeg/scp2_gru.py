@@ -1,7 +1,0 @@
-"""SelfRegulationSCP2: GRU over the average-pooled multichannel sequence on the raw signal."""
-
-from experiments.eeg._common import raw_config
-
-
-def get_config():
-    return raw_config("scp2", "gru")

@@ -1,0 +1,145 @@
+"""The side effects of training as small periodic actions (clu's `periodic_actions` idea).
+
+The fit loop calls every hook after each compiled call with the current `LoopState`; each hook decides
+whether its step has come (log, evaluate, checkpoint, profile) and does its work on the host. Only
+these read from the device, so between their steps nothing is copied to the host.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import signal
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import jax
+
+from train import optim
+from train.call import NEVER, Totals, zero_totals
+from train.errors import Interrupted, NonFiniteLossError
+from train.logs import say
+from train.parallel import to_host
+
+
+@dataclasses.dataclass
+class LoopState:
+    """What changes while training: the state, the device totals, the step, and the current timing window."""
+
+    state: Any
+    totals: Totals
+    step: int
+    window_start: float
+    window_step: int
+    first_step_seconds: float | None = None
+
+
+@contextlib.contextmanager
+def signals() -> Iterator[dict[str, int]]:
+    """Turns SIGTERM/SIGINT into `caught["signum"]`, which the loop checks between compiled calls."""
+    caught: dict[str, int] = {}
+    previous = {signum: signal.signal(signum, lambda number, frame: caught.setdefault("signum", number))
+                for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield caught
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def check_finite(totals: Totals, checkpointer: Any) -> None:
+    """Stops the run at the first non-finite loss, naming its step and the checkpoint that stays."""
+    bad = int(totals["first_nonfinite_step"])
+    if bad != NEVER:
+        last = checkpointer.latest_step()
+        kept = f"last good checkpoint: step {last} in {checkpointer.directory}" if last is not None \
+            else "no checkpoint was saved"
+        raise NonFiniteLossError(f"loss became non-finite at step {bad + 1}; stopped ({kept}); "
+                                 "lower --config.optimizer.learning_rate or set --config.optimizer.grad_clip_norm")
+
+
+def _due(step: int, every: int, last: int) -> bool:
+    return step % every == 0 or step == last
+
+
+class FirstStep:
+    """Times data, initialisation, restore and compilation up to the end of the first call: what the cache shortens."""
+
+    def __init__(self, entered: float) -> None:
+        self.entered = entered
+
+    def __call__(self, p: LoopState) -> None:
+        if p.first_step_seconds is None:
+            jax.block_until_ready(p.state)
+            p.first_step_seconds = time.perf_counter() - self.entered
+
+
+class LogMetrics:
+    """Every `log_every` steps and at the end: the window's train metrics to metrics.jsonl, TensorBoard and the bar."""
+
+    def __init__(self, run: Any, bar: Any) -> None:
+        self.run, self.bar, self.learning_rate = run, bar, optim.schedule(run.config)
+
+    def __call__(self, p: LoopState) -> None:
+        run = self.run
+        if not _due(p.step, run.config.log_every, run.config.num_steps):
+            return
+        host = to_host(p.totals)
+        check_finite(host, run.checkpointer)
+        now = time.perf_counter()
+        metrics = {**run.task.summarize(host), "learning_rate": float(self.learning_rate(p.step - 1)),
+                   "examples_per_sec": (p.step - p.window_step) * run.config.batch_size / (now - p.window_start)}
+        run.writer.write(p.step, "train", metrics)
+        self.bar.update(p.step, metrics)
+        p.totals = run.parallel.replicate(zero_totals(run.task))
+        p.window_start, p.window_step = time.perf_counter(), p.step
+
+
+class Validate:
+    """Every `eval_every` steps before the end: the validation split's metrics (the end evaluates every split)."""
+
+    def __init__(self, run: Any) -> None:
+        self.run, self.batches = run, run.eval_data.get("validation")
+
+    def __call__(self, p: LoopState) -> None:
+        every = self.run.config.eval_every
+        if every and self.batches is not None and p.step % every == 0 and p.step < self.run.config.num_steps:
+            self.run.writer.write(p.step, "validation", self.run.task.evaluate(p.state, self.batches))
+            p.window_start = time.perf_counter()  # evaluation time is not training time
+
+
+class Checkpoint:
+    """Every `checkpoint_every` steps, at the end, and on a signal: save; after a signal, stop with `Interrupted`."""
+
+    def __init__(self, run: Any, caught: dict[str, int]) -> None:
+        self.every, self.last, self.checkpointer = run.config.checkpoint_every, run.config.num_steps, run.checkpointer
+        self.caught = caught
+
+    def __call__(self, p: LoopState) -> None:
+        if self.caught or _due(p.step, self.every, self.last):
+            check_finite(to_host(p.totals), self.checkpointer)
+            self.checkpointer.save(p.step, p.state)
+        if self.caught:
+            self.checkpointer.wait()
+            raise Interrupted(self.caught["signum"], p.step)
+
+
+class Profile:
+    """A JAX profiler trace of `calls` compiled calls after the first (compiling) one, into WORKDIR/profile."""
+
+    def __init__(self, calls: int, first_step: int, steps_per_call: int, directory: Path) -> None:
+        self.start = first_step + steps_per_call  # the step reached after the first call
+        self.stop = first_step + steps_per_call * (1 + calls)
+        self.calls, self.directory = calls, directory
+
+    def before(self, step: int) -> None:
+        if self.calls and step == self.start:
+            jax.profiler.start_trace(str(self.directory))
+
+    def __call__(self, p: LoopState) -> None:
+        if self.calls and p.step == self.stop:
+            jax.block_until_ready(p.state)
+            jax.profiler.stop_trace()
+            say(f"profile of {self.calls} calls written to {self.directory} "
+                "(open with TensorBoard's profile plugin or Perfetto)")

@@ -75,15 +75,16 @@ def test_resuming_with_a_different_config_is_refused(tiny_config, tmp_path):
 
 
 def test_nan_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint(tiny_config, tmp_path, monkeypatch):
-    real_step = loop.train_step
+    from train import call
+    real_step = call.train_step
 
-    def step_that_diverges_at_25(state, batch):  # state.step 24 is the 25th update
-        new_state, metrics = real_step(state, batch)
+    def step_that_diverges_at_25(state, batch, task):  # state.step 24 is the 25th update
+        new_state, metrics = real_step(state, batch, task)
         poison = jnp.where(state.step >= 24, jnp.nan, 1.0)
         new_state = new_state.replace(params=jax.tree.map(lambda p: p * poison, new_state.params))
         return new_state, {**metrics, "loss_sum": metrics["loss_sum"] * poison}
 
-    monkeypatch.setattr(loop, "train_step", step_that_diverges_at_25)
+    monkeypatch.setattr(call, "train_step", step_that_diverges_at_25)
     with pytest.raises(loop.NonFiniteLossError, match=r"non-finite at step 25; .*last good checkpoint: step 20"):
         loop.train_and_evaluate(tiny_config, tmp_path)
     assert read(tmp_path / "checkpoints")[0] == 20

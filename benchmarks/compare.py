@@ -85,12 +85,12 @@ def run_layerwise(config, windows: int, window_steps: int) -> dict:
 
 def _batches(num_examples: int, batch: int, language_model: bool, shuffle):
     """Index batches of the usual loops: a fresh permutation per epoch, or, for a language model, the
-    stream order that lets each batch row continue the previous step's (`tasks.stream_order`)."""
-    from train import tasks
+    stream order that lets each batch row continue the previous step's (`data.order.stream_order`)."""
+    from data import order as data_order
 
     per_epoch = num_examples // batch
     while True:
-        order = tasks.stream_order(num_examples, batch) if language_model else shuffle(num_examples)
+        order = data_order.stream_order(num_examples, batch) if language_model else shuffle(num_examples)
         for position in range(per_epoch):
             yield order[position * batch:(position + 1) * batch]
 

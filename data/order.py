@@ -48,3 +48,15 @@ def batch_indices(seed: int, step: int, num_examples: int, batch_size: int) -> n
     epoch, within = divmod(step, steps_per_epoch(num_examples, batch_size))
     order = epoch_permutation(np, seed, epoch, num_examples)
     return order[within * batch_size:(within + 1) * batch_size]
+
+
+def stream_order(num_examples: int, batch_size: int) -> np.ndarray:
+    """The visiting order that makes consecutive steps continue each other (a recurrent state carried across steps).
+
+    Rows are consecutive segments of one text. With S = num_examples // batch_size steps per epoch,
+    batch row b reads rows b*S, b*S+1, ..., b*S+S-1 at steps 0..S-1: `batch_size` streams, each a
+    contiguous stretch of the text. Rows past S*batch_size (fewer than batch_size) are not visited.
+    """
+    steps = num_examples // batch_size
+    visited = np.arange(steps * batch_size, dtype=np.int32).reshape(batch_size, steps).T.reshape(-1)
+    return np.concatenate([visited, np.arange(steps * batch_size, num_examples, dtype=np.int32)])

@@ -47,6 +47,11 @@ def get_config() -> ml_collections.ConfigDict:
     config.eval_batch_size = 512
     config.steps_per_call = 1     # >1 fuses several train steps into one compiled call (lax.scan)
 
+    config.select = ml_collections.ConfigDict({
+        "metric": "",             # "" = evaluate the last state; validation.accuracy, validation.loss, ... = the best one
+        "patience": 0,            # with select.metric: stop after this many evaluations without improvement; 0 = never
+    })
+
     config.log_every = 50         # train metrics are pulled from the device only at these steps
     config.eval_every = 0         # validation eval interval in steps; 0 = only at the end
     config.checkpoint_every = 200

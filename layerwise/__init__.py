@@ -18,7 +18,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+import jax
 import ml_collections
+import orbax.checkpoint as ocp
 import numpy as np
 
 import experiments
@@ -29,7 +31,7 @@ from train.checkpoint import CheckpointError, Checkpointer
 from train.errors import ConfigError, Interrupted, NonFiniteLossError
 from train.overrides import OverrideError
 
-__all__ = ["experiment", "run", "restore", "Restored", "ConfigError", "DataError", "OverrideError",
+__all__ = ["experiment", "run", "restore", "Restored", "read_checkpoint", "ConfigError", "DataError", "OverrideError",
            "UnknownExperimentError", "CheckpointError", "NonFiniteLossError", "Interrupted"]
 
 
@@ -124,3 +126,15 @@ def restore(workdir: str | os.PathLike) -> Restored:
         checkpointer.close()
     return Restored(workdir, config, dataset, model, task, state, step)
 
+
+def read_checkpoint(directory: str | os.PathLike, step: int | None = None) -> tuple[int, Any]:
+    """A saved state as plain nested dicts of arrays (no model needed): for inspection, tools and tests."""
+    with ocp.CheckpointManager(Path(directory).absolute(), item_handlers=ocp.StandardCheckpointHandler()) as manager:
+        step = manager.latest_step() if step is None else step
+        if step is None:
+            raise CheckpointError(f"no checkpoint in {directory}")
+        # Restored onto this process's first device, whatever mesh or process count wrote it.
+        device = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
+        target = jax.tree.map(lambda m: jax.ShapeDtypeStruct(m.shape, m.dtype, sharding=device),
+                              manager.item_metadata(step).tree)
+        return step, manager.restore(step, args=ocp.args.StandardRestore(target))

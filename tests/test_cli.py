@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, tiny_overrides
-from train.checkpoint import read
+from layerwise import read_checkpoint as read
 
 
 def _command(workdir: Path | None, experiment: str = "digits_cnn", **overrides: object) -> list[str]:

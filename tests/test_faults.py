@@ -17,7 +17,8 @@ import pytest
 
 from conftest import ROOT, tiny_overrides
 from train import loop
-from train.checkpoint import CheckpointError, read
+from layerwise import read_checkpoint as read
+from train.checkpoint import CheckpointError
 
 
 def _params(workdir: Path) -> list[np.ndarray]:

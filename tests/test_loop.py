@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from train import loop
-from train.checkpoint import read
+from layerwise import read_checkpoint as read
 
 
 def _params(workdir):

@@ -13,7 +13,7 @@ import jax
 import numpy as np
 
 from conftest import ROOT, tiny_overrides
-from train.checkpoint import read
+from layerwise import read_checkpoint as read
 
 EIGHT_DEVICES = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=8"}
 

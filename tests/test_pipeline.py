@@ -9,7 +9,7 @@ import tensorflow_datasets as tfds
 import data
 from data import catalog, source as sources, stream
 from train import loop, tasks
-from train.checkpoint import read
+from layerwise import read_checkpoint as read
 from train.feed import ResidentFeed
 
 BATCH, SEED = 64, 7

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from data import resident
+from data import order, resident
 from data.dataset import Split
 from models.rnn import RNNLanguageModel
 from train import tasks
@@ -16,10 +16,10 @@ from train.step import create_state, eval_streams, train_step
 
 
 def test_stream_order_makes_each_batch_row_continue_its_own_text():
-    order = tasks.stream_order(num_examples=11, batch_size=3)
-    assert sorted(order.tolist()) == list(range(11))
+    visits = order.stream_order(num_examples=11, batch_size=3)
+    assert sorted(visits.tolist()) == list(range(11))
     steps = 11 // 3
-    batches = order[: steps * 3].reshape(steps, 3)
+    batches = visits[: steps * 3].reshape(steps, 3)
     for step in range(1, steps):
         np.testing.assert_array_equal(batches[step], batches[step - 1] + 1)  # row b reads the next segment
     np.testing.assert_array_equal(batches[0], [0, 3, 6])

@@ -14,7 +14,7 @@ import pytest
 from conftest import ROOT, tiny_overrides
 from reports import report
 from train import overrides, sweep
-from train.checkpoint import read
+from layerwise import read_checkpoint as read
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SPEC = "optimizer.learning_rate=1e-3,3e-3;model.hidden=16,32"

@@ -1,3 +1,5 @@
-from train.main import run
+from absl import app
 
-run()
+from train.main import main, parse_flags
+
+app.run(main, flags_parser=parse_flags)

@@ -31,6 +31,11 @@ class Checkpointer:
     def latest_step(self) -> int | None:
         return self._manager.latest_step()
 
+    def drop_after(self, step: int) -> None:
+        """Deletes checkpoints newer than `step` (a resumed run will write them again)."""
+        for newer in [s for s in self.steps() if s > step]:
+            self._manager.delete(newer)
+
     def save(self, step: int, state: Any) -> None:
         """Starts writing `state` at `step`; returns once device buffers are copied (they may be donated next)."""
         if step in self._manager.all_steps():
@@ -40,9 +45,10 @@ class Checkpointer:
         except OSError as error:
             raise self._write_error(step, error) from error
 
-    def restore(self, target: Any) -> tuple[Any, int]:
-        """The newest readable checkpoint shaped like `target`, and its step; `(target, 0)` if there is none."""
-        steps = self.steps()
+    def restore(self, target: Any, only: int | None = None) -> tuple[Any, int]:
+        """The newest readable checkpoint (or the one at step `only`) shaped like `target`, and its step;
+        `(target, 0)` if there is none."""
+        steps = self.steps() if only is None else [only]
         for step in reversed(steps):
             abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, target)
             try:
@@ -72,16 +78,3 @@ class Checkpointer:
 
     def close(self) -> None:
         self._manager.close()
-
-
-def read(directory: str | Path, step: int | None = None) -> tuple[int, Any]:
-    """A saved state as plain nested dicts of arrays (no model needed): for inspection, tools and tests."""
-    with ocp.CheckpointManager(Path(directory).absolute(), item_handlers=ocp.StandardCheckpointHandler()) as manager:
-        step = manager.latest_step() if step is None else step
-        if step is None:
-            raise CheckpointError(f"no checkpoint in {directory}")
-        # Restored onto this process's first device, whatever mesh or process count wrote it.
-        device = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
-        target = jax.tree.map(lambda m: jax.ShapeDtypeStruct(m.shape, m.dtype, sharding=device),
-                              manager.item_metadata(step).tree)
-        return step, manager.restore(step, args=ocp.args.StandardRestore(target))

@@ -7,7 +7,6 @@ the progress bar and the checkpointer are closed.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from typing import Any, Callable
 
@@ -19,17 +18,6 @@ from train.feed import make_feed
 from train.logs import Progress, Silent
 from train.parallel import is_primary
 from train.setup import Run
-
-
-@dataclasses.dataclass
-class Fitted:
-    """The trained state and the timings the summary reports."""
-
-    state: Any
-    step: int
-    train_seconds: float
-    compile_seconds: float
-    first_step_seconds: float | None
 
 
 def compile_call(run: Run, feed: Any) -> tuple[Callable, float]:
@@ -44,16 +32,16 @@ def compile_call(run: Run, feed: Any) -> tuple[Callable, float]:
 
 
 def make_hooks(run: Run, bar: Any, caught: dict[str, int]) -> tuple[hooks.Profile, list[Callable]]:
-    """The periodic actions after each call, in the order they act: profile, time, log, validate, checkpoint."""
+    """The periodic actions after each call, in the order they act: profile, log, validate, checkpoint."""
     config = run.config
     profile = hooks.Profile(config.profile_steps if is_primary() else 0, run.start_step, config.steps_per_call,
                             run.workdir / "profile")
-    return profile, [profile, hooks.FirstStep(run.entered), hooks.LogMetrics(run, bar), hooks.Validate(run),
-                     hooks.Checkpoint(run, caught)]
+    return profile, [profile, hooks.LogMetrics(run, bar), hooks.Validate(run), hooks.Checkpoint(run, caught)]
 
 
-def fit(run: Run, progress: str = "terminal") -> Fitted:
-    """Trains from `run.start_step` to `num_steps`; the final state is saved before this returns.
+def fit(run: Run, progress: str = "terminal") -> hooks.LoopState:
+    """Trains from `run.start_step` to `num_steps` (or an early stop); saves the final state and returns it with
+    the timings the summary reports.
 
     `progress` is the bar's style (`train.logs.Progress`).
     """
@@ -64,21 +52,26 @@ def fit(run: Run, progress: str = "terminal") -> Fitted:
         call, compile_seconds = compile_call(run, feed)
         now = time.perf_counter()
         loop = hooks.LoopState(run.state, run.parallel.replicate(zero_totals(run.task)), run.start_step, now,
-                               run.start_step)
+                               run.start_step, stop=bool(run.selection and run.selection.stop))
         with hooks.signals() as caught:
             profile, periodic = make_hooks(run, bar, caught)
-            while loop.step < config.num_steps:
+            while loop.step < config.num_steps and not loop.stop:
                 profile.before(loop.step)
                 loop.state, loop.totals = call(loop.state, loop.totals, *feed.args(loop.step), run.augment_key)
                 loop.step += config.steps_per_call
+                if loop.first_step_seconds is None:  # data, init, restore, compile: what the cache shortens
+                    jax.block_until_ready(loop.state)
+                    loop.first_step_seconds = time.perf_counter() - run.entered
                 for hook in periodic:
                     hook(loop)
         jax.block_until_ready(loop.state)
-        train_seconds = time.perf_counter() - now
+        loop.train_seconds, loop.compile_seconds = time.perf_counter() - now, compile_seconds
         run.checkpointer.save(loop.step, loop.state)
         run.checkpointer.wait()
     finally:
         feed.close()
         bar.close()
         run.checkpointer.close()
-    return Fitted(loop.state, loop.step, train_seconds, compile_seconds, loop.first_step_seconds)
+        if run.selection:  # a best state being written is finished, whatever stopped training
+            run.selection.checkpointer.wait()
+    return loop

@@ -25,7 +25,7 @@ from train.parallel import to_host
 
 @dataclasses.dataclass
 class LoopState:
-    """What changes while training: the state, the device totals, the step, and the current timing window."""
+    """What changes while training (state, device totals, step, timing window) and what it leaves behind."""
 
     state: Any
     totals: Totals
@@ -33,6 +33,10 @@ class LoopState:
     window_start: float
     window_step: int
     first_step_seconds: float | None = None
+    validation: dict[str, float] | None = None  # this step's validation metrics, if it evaluated
+    stop: bool = False                          # selection ran out of patience
+    train_seconds: float = 0.0                  # set when training ends
+    compile_seconds: float = 0.0
 
 
 @contextlib.contextmanager
@@ -63,18 +67,6 @@ def _due(step: int, every: int, last: int) -> bool:
     return step % every == 0 or step == last
 
 
-class FirstStep:
-    """Times data, initialisation, restore and compilation up to the end of the first call: what the cache shortens."""
-
-    def __init__(self, entered: float) -> None:
-        self.entered = entered
-
-    def __call__(self, p: LoopState) -> None:
-        if p.first_step_seconds is None:
-            jax.block_until_ready(p.state)
-            p.first_step_seconds = time.perf_counter() - self.entered
-
-
 class LogMetrics:
     """Every `log_every` steps and at the end: the window's train metrics to metrics.jsonl, TensorBoard and the bar."""
 
@@ -97,15 +89,22 @@ class LogMetrics:
 
 
 class Validate:
-    """Every `eval_every` steps before the end: the validation split's metrics (the end evaluates every split)."""
+    """Every `eval_every` steps: the validation split's metrics; at the last step only when selecting a model
+    (the end evaluates every split anyway), which then sees every evaluation (`train.select`)."""
 
     def __init__(self, run: Any) -> None:
         self.run, self.batches = run, run.eval_data.get("validation")
 
     def __call__(self, p: LoopState) -> None:
-        every = self.run.config.eval_every
-        if every and self.batches is not None and p.step % every == 0 and p.step < self.run.config.num_steps:
-            self.run.writer.write(p.step, "validation", self.run.task.evaluate(p.state, self.batches))
+        config, selection, p.validation = self.run.config, self.run.selection, None
+        last = p.step >= config.num_steps
+        due = (config.eval_every and p.step % config.eval_every == 0 and not last) or (selection and last)
+        if due and self.batches is not None:
+            p.validation = self.run.task.evaluate(p.state, self.batches)
+            self.run.writer.write(p.step, "validation", p.validation)
+            if selection:
+                selection.observe(p.step, p.validation, p.state)
+                p.stop = selection.stop
             p.window_start = time.perf_counter()  # evaluation time is not training time
 
 

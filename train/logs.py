@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -42,12 +43,13 @@ class MetricWriter:
         self._tb = SummaryWriter(str(workdir / "tensorboard"))
 
     def _drop_after(self, step: int) -> None:
-        """On resume, forgets records newer than the restored checkpoint: they will be written again."""
+        """On resume, forgets records newer than the restored checkpoint: they will be written again.
+        Replaced atomically, so another process reading the file (`records`) sees it whole."""
         if not self.path.exists():
             return
-        kept = [line for line in self.path.read_text().splitlines()
-                if line.strip() and _step_of(line) is not None and _step_of(line) <= step]
-        self.path.write_text("".join(line + "\n" for line in kept))
+        kept = [line for line in self.path.read_text().splitlines() if (r := _parse(line)) and r["step"] <= step]
+        self.path.with_suffix(".tmp").write_text("".join(line + "\n" for line in kept))
+        os.replace(self.path.with_suffix(".tmp"), self.path)
 
     def write(self, step: int, split: str, metrics: dict[str, float]) -> None:
         record = {"step": step, "split": split, **metrics}
@@ -71,10 +73,19 @@ class MetricWriter:
         self._tb.close()
 
 
-def _step_of(line: str) -> int | None:
+def records(workdir: Path, split: str, up_to: int) -> list[dict[str, Any]]:
+    """The metrics.jsonl records of `split` at steps <= `up_to`, in order (a resumed run's past)."""
+    path = workdir / METRICS_FILE
+    lines = path.read_text().splitlines() if path.exists() else []
+    return [record for record in map(_parse, lines)  # the final evaluation of a selected state is not one of them
+            if record and record.get("split") == split and record["step"] <= up_to and "selected_step" not in record]
+
+
+def _parse(line: str) -> dict[str, Any] | None:
     try:
-        return int(json.loads(line)["step"])
-    except (ValueError, KeyError, TypeError):
+        record = json.loads(line)
+        return record if isinstance(record.get("step"), int) else None
+    except (ValueError, AttributeError):
         return None  # A line cut short by a kill: dropped.
 
 

@@ -7,16 +7,16 @@ SIGTERM exits 0 after a checkpoint (a scheduler may restart the same command); C
 
 from __future__ import annotations
 
-import json
 import logging as std_logging
 import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from absl import app, flags, logging
+from absl import flags, logging
 
 import experiments
-from train import distributed, overrides, runtime
+from train import launch, overrides, runtime, workdir
+from train.errors import ConfigError
 
 EXPERIMENT = flags.DEFINE_string("experiment", None, "Experiment name; `--list` shows them all.")
 WORKDIR = flags.DEFINE_string("workdir", None, "Run directory (config, metrics, checkpoints, summary); a run there resumes.")
@@ -48,21 +48,14 @@ def parse_flags(argv: Sequence[str]) -> list[str]:
         fail(str(error).splitlines()[0])
 
 
-def _read_recorded(path: str) -> dict:
-    """The `config` of a run's config.json, with a one-line error for a missing or damaged file."""
-    try:
-        recorded = json.loads(Path(path).read_text())["config"]
-        recorded["experiment"]  # noqa: B018 - must be present
-        return recorded
-    except FileNotFoundError:
-        fail(f"--from_config={path}: no such file")
-    except (ValueError, KeyError, TypeError) as error:
-        fail(f"--from_config={path} is not a layerwise config.json ({type(error).__name__}: {error})")
-
-
 def resolve_config() -> Any:
     """The experiment's config with --from_config and --config.* applied; every value checked before any run."""
-    recorded = _read_recorded(FROM_CONFIG.value) if FROM_CONFIG.value else None
+    try:
+        recorded = workdir.recorded_config(Path(FROM_CONFIG.value)) if FROM_CONFIG.value else None
+    except ConfigError as error:
+        fail(f"--from_config: {error}")
+    if FROM_CONFIG.value and recorded is None:
+        fail(f"--from_config={FROM_CONFIG.value}: no such file")
     if recorded is not None:
         if EXPERIMENT.value and EXPERIMENT.value != recorded["experiment"]:
             fail(f"--experiment={EXPERIMENT.value} contradicts --from_config, which records "
@@ -121,8 +114,8 @@ def main(argv: Sequence[str]) -> None:
 
     if CACHE.value:
         runtime.enable_compilation_cache()
-    if distributed.requested():
-        distributed.start(fail, EXIT_FAILED)
+    if launch.requested():
+        launch.start(fail, EXIT_FAILED)
     summary = train(config)
     if jax.process_index() == 0:  # process 0 reports for the whole run
         from train.logs import say
@@ -132,6 +125,3 @@ def main(argv: Sequence[str]) -> None:
         say(f"{config.experiment}: {summary['eval_split']} {shown}  ({summary['steps']} steps, "
             f"{summary['train_seconds']:.1f}s training, {summary['compile_seconds']:.1f}s compile)")
 
-
-def run() -> None:
-    app.run(main, flags_parser=parse_flags)

@@ -88,16 +88,11 @@ def parse_value(key: str, raw: str, current: Any) -> Any:
         if raw.lower() in _TRUE | _FALSE:
             return raw.lower() in _TRUE
         raise bad("a bool (true/false)")
-    if isinstance(current, int):
+    if isinstance(current, (int, float)):
         try:
-            return int(raw.replace("_", ""))
+            return int(raw.replace("_", "")) if isinstance(current, int) else float(raw)
         except ValueError:
-            raise bad("an int") from None
-    if isinstance(current, float):
-        try:
-            return float(raw)
-        except ValueError:
-            raise bad("a float") from None
+            raise bad("an int" if isinstance(current, int) else "a float") from None
     if isinstance(current, str):
         return raw
     if isinstance(current, (tuple, list)):

@@ -14,11 +14,9 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
+from train.errors import ConfigError
+
 DATA_AXIS = "data"
-
-
-class MeshError(ValueError):
-    """The mesh cannot be built from the devices present, or the batch does not split over it."""
 
 
 class DataParallel:
@@ -28,9 +26,9 @@ class DataParallel:
         devices = jax.devices()
         count = len(devices) if num_devices in (-1, 0) else num_devices
         if not 0 < count <= len(devices):
-            raise MeshError(f"mesh.data={num_devices} but {len(devices)} devices are present; use -1 for all")
+            raise ConfigError(f"mesh.data={num_devices} but {len(devices)} devices are present; use -1 for all")
         if jax.process_count() > 1 and count != len(devices):
-            raise MeshError(f"with {jax.process_count()} processes the mesh must span every device: mesh.data=-1")
+            raise ConfigError(f"with {jax.process_count()} processes the mesh must span every device: mesh.data=-1")
         self.mesh = Mesh(np.asarray(devices[:count]), (DATA_AXIS,))
         self.size = count
         self.replicated = NamedSharding(self.mesh, P())
@@ -39,7 +37,7 @@ class DataParallel:
 
     def check_batch_size(self, batch_size: int, name: str = "batch_size") -> None:
         if batch_size % self.size:
-            raise MeshError(f"{name}={batch_size} does not divide evenly over the {self.size} devices of the "
+            raise ConfigError(f"{name}={batch_size} does not divide evenly over the {self.size} devices of the "
                             f"data axis; use a multiple of {self.size}")
 
     def replicate(self, tree: Any) -> Any:

@@ -2,7 +2,7 @@
 
 Every check that can fail on bad input runs here, before the first compiled step: the config's
 values, the workdir, the data set, the batch against the data and the mesh, the model against the
-data. The same pieces rebuild a finished run for analysis (`initial_state`, used by `train.api`).
+data. The same pieces rebuild a finished run for analysis (`initial_state`, used by `layerwise.restore`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from train import optim, runtime, tasks, workdir as workdirs
 from train.checkpoint import Checkpointer
 from train.errors import ConfigError
 from train.logs import MetricWriter, Silent, say
-from train.parallel import DataParallel, MeshError, is_primary
+from train.parallel import DataParallel, is_primary
+from train.select import Selection
 from train.step import TrainState, create_state, run_keys
 
 PIPELINES = ("auto", "resident", "grain")
@@ -46,6 +47,7 @@ class Run:
     augment_key: jax.Array
     checkpointer: Checkpointer
     writer: Any                   # MetricWriter on process 0, a silent stand-in elsewhere
+    selection: Selection | None   # the best state on validation, with select.metric
     eval_data: dict[str, Any]     # every held-out split, padded to whole batches, on the device
     entered: float                # when setup began: the first step's time counts from here
 
@@ -65,6 +67,12 @@ def validate_config(config: ml_collections.ConfigDict) -> None:
         raise ConfigError(f"data.pipeline must be one of {', '.join(PIPELINES)}, got {config.data.pipeline!r}")
     if config.data.workers < 0:
         raise ConfigError(f"data.workers must be >= 0, got {config.data.workers}")
+    metric, patience = config.select.metric, config.select.patience
+    if patience < 0 or (patience and not metric):
+        raise ConfigError(f"select.patience={patience} needs select.metric and must be >= 0")
+    if metric and (not metric.startswith("validation.") or not config.eval_every):
+        raise ConfigError(f"select.metric={metric!r} needs the form validation.NAME (e.g. validation.accuracy) "
+                          f"and --config.eval_every > 0 (got {config.eval_every})")
 
 
 def check_batches(config: ml_collections.ConfigDict, dataset: Dataset, parallel: DataParallel) -> int:
@@ -74,18 +82,8 @@ def check_batches(config: ml_collections.ConfigDict, dataset: Dataset, parallel:
     if config.steps_per_call > per_epoch:
         raise ConfigError(f"steps_per_call={config.steps_per_call} exceeds the {per_epoch} steps of one epoch of "
                           f"{dataset.name!r} at batch_size {config.batch_size}; lower it")
-    try:
-        parallel.check_batch_size(config.batch_size)
-    except MeshError as error:
-        raise ConfigError(str(error)) from error
+    parallel.check_batch_size(config.batch_size)
     return per_epoch
-
-
-def mesh(config: ml_collections.ConfigDict) -> DataParallel:
-    try:
-        return DataParallel(config.mesh.data)
-    except MeshError as error:
-        raise ConfigError(str(error)) from error
 
 
 def initial_state(config: ml_collections.ConfigDict, dataset: Dataset,
@@ -115,8 +113,10 @@ def setup(config: ml_collections.ConfigDict, workdir: str | Path) -> Run:
     workdirs.prepare(workdir)
     workdirs.check_same_run(workdir, config)
     dataset = data_lib.load(config.data)
-    parallel = mesh(config)
+    parallel = DataParallel(config.mesh.data)
     per_epoch = check_batches(config, dataset, parallel)
+    if config.select.metric and "validation" not in dataset.splits:
+        raise ConfigError(f"select.metric needs a validation split; data set {dataset.name!r} has {sorted(dataset.splits)}")
     model, task, state = initial_state(config, dataset, per_epoch)
     state = parallel.replicate(state)
     checkpointer = Checkpointer(workdir / "checkpoints", config.keep_checkpoints, warn=say)
@@ -129,7 +129,9 @@ def setup(config: ml_collections.ConfigDict, workdir: str | Path) -> Run:
                                                              "seed": config.seed, **runtime.environment()})
     eval_data = {name: parallel.replicate(resident.eval_batches(dataset.splits[name], config.eval_batch_size))
                  for name in dataset.splits if name != "train"}  # train itself is read only if it is resident
-    return Run(config=config, workdir=workdir, dataset=dataset, model=model, task=task, parallel=parallel,
-               state=state, start_step=start_step, augment_key=parallel.replicate(run_keys(config.seed)[1]),
-               checkpointer=checkpointer, writer=MetricWriter(workdir, start_step) if primary else Silent(),
-               eval_data=eval_data, entered=entered)
+    run = Run(config=config, workdir=workdir, dataset=dataset, model=model, task=task, parallel=parallel,
+              state=state, start_step=start_step, augment_key=parallel.replicate(run_keys(config.seed)[1]),
+              checkpointer=checkpointer, writer=MetricWriter(workdir, start_step) if primary else Silent(),
+              selection=None, eval_data=eval_data, entered=entered)
+    run.selection = Selection(run) if config.select.metric else None
+    return run

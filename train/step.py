@@ -4,7 +4,7 @@ Everything here is a function of its arguments only, so it can be jitted, scanne
 tested in isolation. Randomness (dropout) comes from a key stored in the state and folded with
 the step number, so a resumed run draws exactly the keys an uninterrupted one would. What the
 model's output means (loss, metrics, carried state) is the task's (`train.tasks`): any object with
-its `model_kwargs`, `losses`, `mean_loss` and `sums`.
+its `model_kwargs`, `losses` and `sums`.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def train_step(state: TrainState, batch: Batch, task: Any) -> tuple[TrainState, 
     def loss_fn(params):
         outputs, batch_stats, carry = apply_model(state, params, batch["inputs"], True, key, extra)
         losses = task.losses(outputs, batch)
-        return task.mean_loss(losses, batch), (losses, outputs, batch_stats, carry)
+        return losses.mean(), (losses, outputs, batch_stats, carry)
 
     grads, (losses, outputs, batch_stats, carry) = jax.grad(loss_fn, has_aux=True)(state.params)
     new_state = state.apply_gradients(grads=grads, batch_stats=batch_stats)

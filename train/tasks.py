@@ -1,20 +1,13 @@
-"""What a model's output means: the loss, the metrics, and any state carried between steps.
+"""What a model's output means, so the loop never asks which task it runs.
 
-A data set names its task (`Dataset.task`); the train step, the evaluation and the logs ask the
-task instead of assuming classification:
+A data set names its task (`Dataset.task`). The task gives the loss and its sums (accumulated on the
+device, divided once by `summarize` when logged), how training visits the examples, how a held-out
+split is evaluated, and what the summary adds:
 
-- `classification`: softmax cross-entropy on one integer label per example; accuracy.
-- `language_model`: cross-entropy of every next token, in nats per token and bits per token.
-  The recurrent state is carried from one training step to the next (truncated backpropagation
-  through time): batch row b of step s+1 continues batch row b of step s (`stream_order`), the
-  final state of step s is the initial state of step s+1, and gradients stop at the segment
-  boundary because the carried state is data, not a function of the parameters.
+- `classification`: softmax cross-entropy on one integer label per example; accuracy; a confusion matrix.
+- `language_model`: cross-entropy of every next token, in nats and bits per token; the recurrent state
+  is carried from step to step (`LanguageModel`).
 - `regression`: mean squared error on float targets; RMSE in the targets' original units.
-
-Metrics are sums over examples (or tokens), so they accumulate on the device and are divided once
-at log time by `summarize`. The task also decides how training visits the examples (a fresh shuffle
-per epoch, or the text's stream order), how a held-out split is evaluated, and what the summary
-adds (a classifier's confusion matrix), so the loop never asks which task it runs.
 """
 
 from __future__ import annotations
@@ -29,12 +22,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from data import resident
+from data import order, resident
 from train.parallel import to_host
 from train.step import Batch, TrainState, eval_outputs, eval_step, eval_streams
-
-TASKS = ("classification", "language_model", "regression")
-
 
 def cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
     """Per-example softmax cross-entropy on integer labels (the sparse form), computed in f32."""
@@ -83,9 +73,6 @@ class Task:
     def losses(self, outputs: jax.Array, batch: dict[str, jax.Array]) -> jax.Array:
         return cross_entropy(outputs, batch["labels"])
 
-    def mean_loss(self, losses: jax.Array, batch: dict[str, jax.Array]) -> jax.Array:
-        return losses.mean()
-
     def sums(self, losses: jax.Array, outputs: jax.Array, batch: dict[str, jax.Array],
              mask: jax.Array | None = None) -> dict[str, jax.Array]:
         weights = _weights(losses, mask)
@@ -100,10 +87,12 @@ class Task:
 
 @dataclasses.dataclass(frozen=True)
 class LanguageModel(Task):
-    """Next-token prediction over [batch, time] token ids with the recurrent state carried across steps.
+    """Next-token prediction over [batch, time] token ids, with truncated backpropagation through time.
 
-    `steps_per_epoch` tells the step when the streams start again from the beginning of the text,
-    where the carried state is reset to zeros.
+    Batch row b of step s+1 continues batch row b of step s (`data.order.stream_order`); the final state
+    of step s is the initial state of step s+1, and gradients stop at the segment boundary because the
+    carried state is data, not a function of the parameters. Every `steps_per_epoch` the streams start
+    again from the beginning of the text, from zeros.
     """
 
     name: str = "language_model"
@@ -113,7 +102,7 @@ class LanguageModel(Task):
 
     def visiting_order(self, seed: int, num_examples: int) -> Callable[[int], Any]:
         """Every epoch the same stream order (`stream_order`), whatever the seed: the text stays in order."""
-        streams = stream_order(num_examples, self.batch_size)
+        streams = order.stream_order(num_examples, self.batch_size)
         return lambda epoch: np.stack([streams, streams])
 
     def evaluate(self, state: Any, batches: dict[str, jax.Array]) -> dict[str, float]:
@@ -176,13 +165,18 @@ def _confusion_batch(state: TrainState, batches: Batch, index: jax.Array, task: 
     return jnp.bincount(pairs, weights=batch["mask"].astype(jnp.int32), length=num_classes * num_classes)
 
 
-def summed(state: TrainState, batches: Batch, task: Any) -> dict[str, np.ndarray]:
-    """The task's metric sums over every batch of a padded split, on the host."""
-    sums = None
+def _over_batches(call: Any, state: TrainState, batches: Batch, *static: Any) -> Any:
+    """`call(state, batches, i, *static)` summed over every batch i of a padded split, on the host."""
+    total = None
     for i in range(batches["labels"].shape[0]):
-        out = _batch_sums(state, batches, jnp.int32(i), task)
-        sums = out if sums is None else jax.tree.map(jnp.add, sums, out)
-    return to_host(sums)
+        out = call(state, batches, jnp.int32(i), *static)
+        total = out if total is None else jax.tree.map(jnp.add, total, out)
+    return to_host(total)
+
+
+def summed(state: TrainState, batches: Batch, task: Any) -> dict[str, np.ndarray]:
+    """The task's metric sums over a padded split."""
+    return _over_batches(_batch_sums, state, batches, task)
 
 
 def summed_streams(state: TrainState, batches: Batch, task: Any) -> dict[str, np.ndarray]:
@@ -192,9 +186,8 @@ def summed_streams(state: TrainState, batches: Batch, task: Any) -> dict[str, np
 
 def confusion_matrix(state: TrainState, batches: Batch, task: Any, num_classes: int) -> np.ndarray:
     """counts[true, predicted] over a padded split."""
-    total = sum(_confusion_batch(state, batches, jnp.int32(i), task, num_classes)
-                for i in range(batches["labels"].shape[0]))
-    return to_host(total).reshape(num_classes, num_classes).astype(np.int64)
+    total = _over_batches(_confusion_batch, state, batches, task, num_classes)
+    return total.reshape(num_classes, num_classes).astype(np.int64)
 
 
 CLASSIFICATION = Task()
@@ -204,22 +197,8 @@ def create(name: str, model: Any = None, steps_per_epoch: int = 1, batch_size: i
            target_scale: float = 1.0) -> Task:
     """The task a data set declares, told what it needs of the model and the run."""
     lengths = bool(getattr(model, "takes_lengths", False))
-    if name == "classification":
-        return Task(lengths=lengths)
+    if name not in ("classification", "language_model", "regression"):
+        raise ValueError(f"unknown task {name!r}; valid tasks: classification, language_model, regression")
     if name == "language_model":
         return LanguageModel(lengths=lengths, steps_per_epoch=steps_per_epoch, batch_size=batch_size)
-    if name == "regression":
-        return Regression(lengths=lengths, target_scale=target_scale)
-    raise ValueError(f"unknown task {name!r}; valid tasks: {', '.join(TASKS)}")
-
-
-def stream_order(num_examples: int, batch_size: int) -> np.ndarray:
-    """The visiting order that makes consecutive steps continue each other (for carried state).
-
-    Rows are consecutive segments of one text. With S = num_examples // batch_size steps per epoch,
-    batch row b reads rows b*S, b*S+1, ..., b*S+S-1 at steps 0..S-1: `batch_size` streams, each a
-    contiguous stretch of the text. Rows past S*batch_size (fewer than batch_size) are not visited.
-    """
-    steps = num_examples // batch_size
-    visited = np.arange(steps * batch_size, dtype=np.int32).reshape(batch_size, steps).T.reshape(-1)
-    return np.concatenate([visited, np.arange(steps * batch_size, num_examples, dtype=np.int32)])
+    return Regression(lengths=lengths, target_scale=target_scale) if name == "regression" else Task(lengths=lengths)

@@ -13,6 +13,7 @@ from typing import Any
 import ml_collections
 
 from train.errors import ConfigError
+from train.overrides import flatten
 
 CONFIG_FILE, SUMMARY_FILE = "config.json", "summary.json"
 
@@ -40,15 +41,18 @@ def write_json(path: Path, content: Any) -> None:
     os.replace(tmp, path)
 
 
-def recorded_config(workdir: Path) -> dict[str, Any] | None:
-    """The `config` recorded in `workdir/config.json`, None if there is none."""
-    path = workdir / CONFIG_FILE
+def recorded_config(path: Path) -> dict[str, Any] | None:
+    """The `config` recorded in a run's config.json (`path`, or a workdir holding it); None if there is none."""
+    path = path / CONFIG_FILE if path.is_dir() else path
     if not path.exists():
         return None
     try:
-        return json.loads(path.read_text())["config"]
-    except (ValueError, KeyError) as error:
-        raise ConfigError(f"{path} is unreadable ({error}); use a new --workdir") from error
+        recorded = json.loads(path.read_text())["config"]
+        recorded["experiment"]  # noqa: B018 - every recorded config names its experiment
+        return recorded
+    except (ValueError, KeyError, TypeError) as error:
+        raise ConfigError(f"{path} is not a layerwise config.json ({type(error).__name__}: {error})") \
+            from error
 
 
 def check_same_run(workdir: Path, config: ml_collections.ConfigDict) -> None:
@@ -56,16 +60,9 @@ def check_same_run(workdir: Path, config: ml_collections.ConfigDict) -> None:
     old = recorded_config(workdir)
     if old is None:
         return
-    diffs = _differences(old, json.loads(config.to_json()))
+    old, new = flatten(old), flatten(json.loads(config.to_json()))
+    diffs = [f"{key}: {old.get(key)!r} -> {new.get(key)!r}" for key in sorted(set(old) | set(new))
+             if old.get(key) != new.get(key)]
     if diffs:
         raise ConfigError(f"workdir {workdir} holds a run with a different config ({'; '.join(diffs[:5])}); "
-                           "use a new --workdir or the same flags")
-
-
-def _differences(old: Any, new: Any, prefix: str = "") -> list[str]:
-    if isinstance(old, dict) and isinstance(new, dict):
-        out = []
-        for key in sorted(set(old) | set(new)):
-            out += _differences(old.get(key), new.get(key), f"{prefix}{key}.")
-        return out
-    return [] if old == new else [f"{prefix[:-1]}: {old!r} -> {new!r}"]
+                          "use a new --workdir or the same flags")

@@ -23,8 +23,8 @@ def frequency_responses(kernels: np.ndarray, fs: float, points: int = 512) -> tu
 
 def learned_filters(run_dir: Path) -> np.ndarray:
     """The temporal kernels [taps, filters] of a trained ShallowConvNet run."""
-    from train.checkpoint import read
-    _, state = read(run_dir / "checkpoints")
+    from layerwise import read_checkpoint
+    _, state = read_checkpoint(run_dir / "checkpoints")
     return np.asarray(state["params"]["conv"]["temporal"])[:, 0]
 
 

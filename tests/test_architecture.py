@@ -47,7 +47,7 @@ def test_the_training_core_is_small_and_its_functions_fit_on_a_screen():
 
 
 def test_the_loop_asks_the_task_not_which_task_it_is():
-    for name in ("loop.py", "setup.py", "fit.py", "finish.py", "hooks.py", "feed.py", "call.py"):
+    for name in ("loop.py", "setup.py", "fit.py", "hooks.py", "feed.py", "call.py", "select.py"):
         assert "tasks.CLASSIFICATION" not in (TRAIN / name).read_text(), name
 
 

@@ -30,6 +30,7 @@ from data.augment import augment
 from train import optim, overrides, runtime, tasks
 from train import task_feed
 from train.checkpoint import Checkpointer
+from train.dispatch import DispatchBound
 from train.feed import make_feed
 from train.parallel import DataParallel, MeshError, is_primary, to_host
 from train.logs import MetricWriter, Progress, say
@@ -146,8 +147,10 @@ def _confusion_batch(state: TrainState, batches: resident.Arrays, index: jax.Arr
 
 def confusion_matrix(state: TrainState, batches: resident.Arrays, num_classes: int) -> np.ndarray:
     """counts[true, predicted] over a padded split from `resident.eval_batches`."""
-    total = sum(_confusion_batch(state, batches, jnp.int32(i), num_classes)
-                for i in range(batches["labels"].shape[0]))
+    bound, total = DispatchBound(), None
+    for i in range(batches["labels"].shape[0]):
+        counts = _confusion_batch(state, batches, jnp.int32(i), num_classes)
+        total = bound(counts if total is None else total + counts, calls=2)
     return to_host(total).reshape(num_classes, num_classes).astype(np.int64)
 
 
@@ -155,11 +158,11 @@ def evaluate(state: TrainState, batches: resident.Arrays, task: tasks.Task = tas
     """The task's metrics (loss and accuracy for classification) over a padded split from `resident.eval_batches`."""
     if task.carries_state:
         return task.summarize(to_host(_eval_streams(state, batches, task, EVAL_STREAMS)))
-    sums = None
+    bound, sums = DispatchBound(), None
     for i in range(batches["labels"].shape[0]):
         out = _eval_batch(state, batches, jnp.int32(i)) if task == tasks.CLASSIFICATION else \
             _eval_batch(state, batches, jnp.int32(i), task)
-        sums = out if sums is None else jax.tree.map(jnp.add, sums, out)
+        sums = bound(out if sums is None else jax.tree.map(jnp.add, sums, out), calls=1 + len(jax.tree.leaves(out)))
     sums = to_host(sums)
     if task == tasks.CLASSIFICATION:
         return {"loss": float(sums["loss_sum"] / sums["count"]), "accuracy": float(sums["correct"] / sums["count"])}
@@ -309,6 +312,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | os.Path
     progress = Progress(config.num_steps, start_step) if primary else _Silent()
     profile_steps = config.get("profile_steps", 0) if primary else 0
     step, window_start, window_step = start_step, time.perf_counter(), start_step
+    bound = DispatchBound()  # a deep queue of multi-device calls deadlocks XLA:CPU (train/dispatch.py)
     train_start = time.perf_counter()
 
     def check_finite(totals: Totals) -> None:
@@ -325,7 +329,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | os.Path
             while step < config.num_steps:
                 if profile_steps and step == start_step + config.steps_per_call:  # after the first (compiling) call
                     jax.profiler.start_trace(str(workdir / "profile"))
-                state, totals = train_call(state, totals, *feed.args(step), augment_key)
+                state, totals = bound(train_call(state, totals, *feed.args(step), augment_key))
                 step += config.steps_per_call
                 if profile_steps and step == start_step + config.steps_per_call * (1 + profile_steps):
                     jax.block_until_ready(state)

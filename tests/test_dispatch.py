@@ -31,14 +31,18 @@ class _Output:
         return self
 
 
-def test_bound_waits_once_per_limit_calls():
+def test_bound_waits_once_per_limit_calls_and_only_on_cpu():
     _Output.waits = 0
-    bound = DispatchBound(limit=4)
+    bound = DispatchBound(limit=4, platform="cpu")
     for _ in range(10):
         bound(_Output())
     assert _Output.waits == 2  # after calls 4 and 8
     bound(_Output(), calls=3)  # 2 + 3 queued: wait
     assert _Output.waits == 3 and bound.queued == 0
+    accelerator = DispatchBound(limit=4, platform="gpu")
+    for _ in range(10):
+        accelerator(_Output())
+    assert _Output.waits == 3  # only XLA:CPU needs the bound
 
 
 def test_bound_must_stay_below_xlas_queue():

@@ -47,6 +47,25 @@ def define_flags() -> None:
     ONE = flags.DEFINE_string("one", "", "(internal) run one path 'experiment:path' and print JSON.")
 
 
+TORCH_PATHS = ("torch_eager", "torch_compile")
+INSTALL_TORCH = "pip install -e '.[bench]'"
+EXIT_USAGE = 2
+
+
+def torch_missing(paths: list[str]) -> str | None:
+    """Why the chosen paths cannot run (PyTorch absent or broken), as one line; None when they can."""
+    needs = [path for path in paths if path in TORCH_PATHS]
+    if not needs:
+        return None
+    try:
+        import torch  # noqa: F401
+    except ImportError as error:
+        reason = "is not installed" if getattr(error, "name", None) == "torch" else f"cannot be imported ({error})"
+        return (f"PyTorch {reason}, and --paths includes {', '.join(needs)}; install it with `{INSTALL_TORCH}` "
+                "(torch 2.13.0, CPU build), or leave those paths out: --paths=layerwise,flax_per_step")
+    return None
+
+
 DEFAULT_WINDOW_STEPS = {"fashion_mnist_resnet": 20, "shakespeare_lstm": 40}  # others: 100
 
 
@@ -231,12 +250,20 @@ def run_one(spec: str, windows: int, window_steps: int) -> dict:
 
 
 def main(argv: list[str]) -> None:
+    problem = torch_missing(PATHS.value if not ONE.value else [ONE.value.split(":")[-1]])
+    if problem:
+        print(f"error: {problem}", file=sys.stderr, flush=True)
+        sys.exit(EXIT_USAGE)
     if ONE.value:
         print(json.dumps(run_one(ONE.value, WINDOWS.value, window_steps(ONE.value.split(":")[0], WINDOW_STEPS.value))))
         return
     import jax
-    import torch
 
+    torch_version = "not used"
+    if set(PATHS.value) & set(TORCH_PATHS):
+        import torch
+
+        torch_version = torch.__version__
     rows = []
     for experiment in EXPERIMENTS.value:
         results = {}
@@ -255,7 +282,7 @@ def main(argv: list[str]) -> None:
     lines = ["# Benchmarks: layerwise against the per-step flax loop and PyTorch", "",
              f"Command: `python -m benchmarks.compare {' '.join(sys.argv[1:])}`", "",
              f"Machine: {platform.machine()}, {os.cpu_count()} CPU cores, Linux; jax {jax.__version__}, "
-             f"torch {torch.__version__}. Each path runs in its own process; examples/s is the median of "
+             f"torch {torch_version}. Each path runs in its own process; examples/s is the median of "
              f"{WINDOWS.value} timed windows after a warm-up window (steps per window in each heading). Constant learning "
              "rate everywhere (the experiments' schedules do not change the cost of a step) and no augmentation "
              "(only layerwise has it built in).", ""]

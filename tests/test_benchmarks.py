@@ -1,6 +1,12 @@
 """The benchmark's JAX paths run and train the model the experiment names (PyTorch is not a test dependency)."""
 
+import os
+import subprocess
+import sys
+import tomllib
+
 from benchmarks import compare
+from conftest import ROOT
 
 
 def test_per_step_flax_loop_and_layerwise_time_the_same_model():
@@ -21,3 +27,30 @@ def test_per_step_flax_loop_carries_a_language_models_state():
 def test_window_steps_default_per_experiment_and_yield_to_the_flag():
     assert compare.window_steps("fashion_mnist_resnet") < compare.window_steps("digits_cnn") == 100
     assert compare.window_steps("fashion_mnist_resnet", requested=7) == 7
+
+
+def _benchmarks_without_torch(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    """`python -m benchmarks` with torch unimportable: a `torch` package ahead of site-packages that fails
+    to import exactly as an absent one does."""
+    fake = tmp_path / "no_torch" / "torch"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ModuleNotFoundError(\"No module named 'torch'\", name='torch')\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(fake.parent), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run([sys.executable, "-m", "benchmarks", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, env=env)
+
+
+def test_missing_torch_is_one_line_naming_the_install_command(tmp_path):
+    result = _benchmarks_without_torch(tmp_path, "--experiment=digits_cnn")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: PyTorch is not installed, and --paths includes torch_eager, torch_compile; install it with "
+        "`pip install -e '.[bench]'` (torch 2.13.0, CPU build), or leave those paths out: "
+        "--paths=layerwise,flax_per_step"]
+    assert result.stdout == ""
+
+
+def test_the_bench_extra_pins_the_torch_the_message_names():
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert extras["bench"] == ["torch==2.13.0"]
+    assert compare.torch_missing(["layerwise", "flax_per_step"]) is None  # the JAX paths never need torch

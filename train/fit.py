@@ -19,6 +19,11 @@ from train.logs import Progress, Silent
 from train.parallel import is_primary
 from train.setup import Run
 
+# Calls the host may queue ahead of XLA:CPU's devices. XLA:CPU admits 32 queued calls per device; the next
+# launch waits on a thread of the CPU client's pool (max(cores, devices) threads), and with 8 simulated
+# devices on 2 cores that is a thread an earlier call needs for its all-reduce: the process deadlocks.
+QUEUE_BOUND = 8
+
 
 def compile_call(run: Run, feed: Any) -> tuple[Callable, float]:
     """The train call compiled ahead of time for this run's shapes and shardings, and the seconds it took."""
@@ -53,12 +58,15 @@ def fit(run: Run, progress: str = "terminal") -> hooks.LoopState:
         now = time.perf_counter()
         loop = hooks.LoopState(run.state, run.parallel.replicate(zero_totals(run.task)), run.start_step, now,
                                run.start_step, stop=bool(run.selection and run.selection.stop))
+        cpu = jax.default_backend() == "cpu"  # accelerators keep their full run-ahead
         with hooks.signals() as caught:
             profile, periodic = make_hooks(run, bar, caught)
             while loop.step < config.num_steps and not loop.stop:
                 profile.before(loop.step)
                 loop.state, loop.totals = call(loop.state, loop.totals, *feed.args(loop.step), run.augment_key)
                 loop.step += config.steps_per_call
+                if cpu and (loop.step - run.start_step) // config.steps_per_call % QUEUE_BOUND == 0:
+                    jax.block_until_ready(loop.totals)
                 if loop.first_step_seconds is None:  # data, init, restore, compile: what the cache shortens
                     jax.block_until_ready(loop.state)
                     loop.first_step_seconds = time.perf_counter() - run.entered

@@ -63,10 +63,6 @@ def check_finite(totals: Totals, checkpointer: Any) -> None:
                                  "lower --config.optimizer.learning_rate or set --config.optimizer.grad_clip_norm")
 
 
-def _due(step: int, every: int, last: int) -> bool:
-    return step % every == 0 or step == last
-
-
 class LogMetrics:
     """Every `log_every` steps and at the end: the window's train metrics to metrics.jsonl, TensorBoard and the bar."""
 
@@ -75,7 +71,7 @@ class LogMetrics:
 
     def __call__(self, p: LoopState) -> None:
         run = self.run
-        if not _due(p.step, run.config.log_every, run.config.num_steps):
+        if p.step % run.config.log_every and p.step != run.config.num_steps:
             return
         host = to_host(p.totals)
         check_finite(host, run.checkpointer)
@@ -116,7 +112,7 @@ class Checkpoint:
         self.caught = caught
 
     def __call__(self, p: LoopState) -> None:
-        if self.caught or _due(p.step, self.every, self.last):
+        if self.caught or p.step % self.every == 0 or p.step == self.last:
             check_finite(to_host(p.totals), self.checkpointer)
             self.checkpointer.save(p.step, p.state)
         if self.caught:

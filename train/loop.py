@@ -45,7 +45,9 @@ def finish(run: Run, fitted: LoopState) -> dict[str, Any]:
     """The summary of a trained run: every split's metrics, the task's extras (a confusion matrix), timings."""
     config, dataset, state, selected = run.config, run.dataset, fitted.state, {}
     if run.selection:  # the state chosen on validation, not the last one
-        state, selected = run.selection.best_state(state), {"selected": run.selection.summary()}
+        state, selected = run.selection.best_state(state), {"selected": {
+            "metric": run.config.select.metric, "step": run.selection.best_step, "value": run.selection.best_value,
+            "stopped_early": run.selection.stop}}
         run.selection.checkpointer.close()
     results = {name: run.task.evaluate(state, batches) for name, batches in run.eval_data.items()}
     for name, metrics in results.items():  # with selection, marked with the step whose state they measure

@@ -26,17 +26,13 @@ class Selection:
         config = run.config
         self.key = config.select.metric.removeprefix("validation.")
         self.lower, self.patience = self.key in LOWER_IS_BETTER, config.select.patience
-        self.best_step, self.best_value, self.waited = None, None, 0
+        self.best_step, self.best_value, self.waited, self.stop = None, None, 0, False
         # The two newest bests: after a resume drops one found past the restored step (it is found again),
         # the best up to that step is still there.
         self.checkpointer = Checkpointer(run.workdir / "best", 2, warn=say)
         self.checkpointer.drop_after(run.start_step)
         for record in records(run.workdir, "validation", up_to=run.start_step):  # replay the restored run's past
             self.observe(record["step"], record, state=None)
-
-    @property
-    def stop(self) -> bool:
-        return bool(self.patience) and self.waited >= self.patience
 
     def observe(self, step: int, metrics: dict[str, float], state: Any) -> None:
         if self.key not in metrics:
@@ -48,12 +44,9 @@ class Selection:
                 self.checkpointer.save(step, state)
         else:
             self.waited += 1
+        self.stop = bool(self.patience) and self.waited >= self.patience
 
     def best_state(self, like: Any) -> Any:
         """The saved best state, shaped like `like`."""
         self.checkpointer.wait()
         return self.checkpointer.restore(like, only=self.best_step)[0]
-
-    def summary(self) -> dict[str, Any]:
-        return {"metric": f"validation.{self.key}", "step": self.best_step, "value": self.best_value,
-                "stopped_early": self.stop}

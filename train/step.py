@@ -42,7 +42,8 @@ def create_state(model: nn.Module, tx: optax.GradientTransformation, input_shape
                  key: jax.Array, input_dtype: Any = jnp.float32) -> TrainState:
     """Initialises parameters from `key` with a batch of one zero example (token ids need an integer dtype)."""
     init_key, dropout_key = jax.random.split(key)
-    variables = model.init({"params": init_key}, jnp.zeros((1, *input_shape), input_dtype), train=False)
+    init = jax.jit(lambda k, x: model.init({"params": k}, x, train=False))  # compiled, so the cache keeps it
+    variables = init(init_key, jnp.zeros((1, *input_shape), input_dtype))
     return TrainState.create(apply_fn=model.apply, params=variables["params"], tx=tx,
                              batch_stats=variables.get("batch_stats", flax.core.FrozenDict()),
                              dropout_key=dropout_key)

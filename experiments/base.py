@@ -11,6 +11,7 @@ def get_config() -> ml_collections.ConfigDict:
 
     config.model = ml_collections.ConfigDict({"name": "linear"})
     config.dtype = "float32"      # compute dtype: float32 | bfloat16 (parameters stay float32)
+    config.kernels = "auto"       # CPU kernels: auto (onednn where built) | xla | onednn (kernels/)
     config.data = ml_collections.ConfigDict({
         "name": "digits",         # a local data set (python -m data --list) or a TFDS catalog name
         "split_seed": 0,          # seeds the held-out splits carved from train; not the training seed

@@ -265,7 +265,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | os.Path
         parallel.check_batch_size(config.batch_size)
     except MeshError as error:
         raise ConfigError(str(error)) from error
-    model = models.create(config.model, dataset.num_classes, config.get("dtype", "float32"))
+    model = models.create(config.model, dataset.num_classes, config.get("dtype", "float32"),
+                          config.get("kernels", "auto"))
     task = tasks.create(dataset.task, steps_per_epoch=per_epoch, target_scale=dataset.target_scale)
     init_key, augment_key = jax.random.split(jax.random.key_data(jax.random.key(config.seed)))
     try:

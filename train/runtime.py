@@ -78,6 +78,13 @@ def _program() -> str:
     return Path(sys.argv[0]).name
 
 
+def _kernel_library() -> str:
+    """The oneDNN kernel library in use on CPU, or why there is none (config key `kernels`)."""
+    import kernels
+
+    return str(kernels.library_path()) if kernels.available() else f"unavailable: {kernels.unavailable_reason()}"
+
+
 def environment() -> dict[str, Any]:
     """What a reader needs to reproduce or compare a run: versions, devices, host and flags."""
     import jax
@@ -94,5 +101,6 @@ def environment() -> dict[str, Any]:
         "host": socket.gethostname(),
         "cpu_count": os.cpu_count(),
         "xla_flags": os.environ.get("XLA_FLAGS", ""),
+        "kernel_library": _kernel_library(),
         "command": [_program(), *sys.argv[1:]],
     }

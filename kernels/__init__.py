@@ -18,6 +18,8 @@ TARGETS = {  # FFI target name -> exported handler symbol
     "layerwise_conv_forward": "LayerwiseConvForward",
     "layerwise_conv_input_grad": "LayerwiseConvInputGrad",
     "layerwise_conv_kernel_grad": "LayerwiseConvKernelGrad",
+    "layerwise_lstm_forward": "LayerwiseLstmForward",
+    "layerwise_lstm_backward": "LayerwiseLstmBackward",
 }
 # Libraries libdnnl.so needs from the same wheel directory, in load order. The PyPI build of
 # oneDNN runs its CPU engine through SYCL on Intel's OpenCL CPU runtime, which OCL_ICD_FILENAMES
@@ -39,7 +41,9 @@ def _load() -> None:
     library = ctypes.CDLL(str(build.build()))
     for target, symbol in TARGETS.items():
         jax.ffi.register_ffi_target(target, jax.ffi.pycapsule(getattr(library, symbol)), platform="cpu")
-    _state["path"] = build.library_path()
+    library.LayerwiseLstmWorkspaceBytes.restype = ctypes.c_int64
+    library.LayerwiseLstmWorkspaceBytes.argtypes = [ctypes.c_int64] * 4
+    _state["path"], _state["library"] = build.library_path(), library
 
 
 def available() -> bool:
@@ -94,3 +98,13 @@ def conv_general_dilated(choice: str):
     from kernels import conv
 
     return conv.conv_general_dilated
+
+
+def lstm_workspace_bytes(steps: int, batch: int, features: int, hidden: int) -> int:
+    """Bytes of the state oneDNN's LSTM forward pass keeps for its backward pass."""
+    if not available():
+        raise RuntimeError(f"kernel library unavailable: {unavailable_reason()}")
+    size = _state["library"].LayerwiseLstmWorkspaceBytes(steps, batch, features, hidden)  # type: ignore[attr-defined]
+    if size < 0:
+        raise RuntimeError(f"oneDNN has no LSTM for T={steps}, B={batch}, C={features}, H={hidden}")
+    return int(size)

@@ -17,6 +17,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+from jax.experimental.custom_partitioning import custom_partitioning
+from jax.sharding import NamedSharding, PartitionSpec as P
 
 _NHWC = lax.conv_dimension_numbers((1, 1, 1, 1), (1, 1, 1, 1), ("NHWC", "HWIO", "NHWC"))
 Window = tuple[int, int, int, int, int, int]  # stride h, stride w, pad top, bottom, left, right
@@ -39,14 +41,68 @@ def _call(target: str, shape, *operands, window: Window):
     return jax.ffi.ffi_call(target, out, vmap_method="sequential")(*operands, window=np.asarray(window, np.int64))
 
 
-def _onednn_forward(x, kernel, window: Window):
+def _forward_call(x, kernel, window: Window):
     return _call("layerwise_conv_forward", _output_shape(x.shape, kernel.shape, window), x, kernel, window=window)
 
 
+def _input_grad_call(dy, kernel, window: Window, x_shape: tuple[int, ...]):
+    return _call("layerwise_conv_input_grad", (dy.shape[0], *x_shape[1:]), dy, kernel, window=window)
+
+
+def _kernel_grad_call(x, dy, window: Window, kernel_shape: tuple[int, ...]):
+    return _call("layerwise_conv_kernel_grad", kernel_shape, x, dy, window=window)
+
+
+
+def _split_over_batch(call, rule: str, sums_batch: bool, static_argnums: tuple[int, ...]):
+    """`call(a, b, *static)` with a batch dimension leading `a` (and `b` when `sums_batch`) run per
+    shard of a data-parallel mesh: each device convolves its own examples; a kernel gradient, which
+    sums over the batch, is then summed over the devices. Without this, XLA would gather the whole
+    batch onto every device before the custom call."""
+    wrapped = custom_partitioning(call, static_argnums=static_argnums)
+
+    def batch_axes(arg_shapes):
+        spec = arg_shapes[0].sharding.spec
+        return spec[0] if len(spec) else None
+
+    def shardings(mesh, axes):
+        batch = NamedSharding(mesh, P(axes))
+        result = NamedSharding(mesh, P()) if sums_batch else batch
+        return result, (batch, batch if sums_batch else NamedSharding(mesh, P()))
+
+    def infer(*args):
+        mesh, arg_shapes, _ = args[-3:]
+        return shardings(mesh, batch_axes(arg_shapes))[0]
+
+    def partition(*args):
+        static, (mesh, arg_shapes, _) = args[:-3], args[-3:]
+        axes = batch_axes(arg_shapes)
+        result, operands = shardings(mesh, axes)
+
+        def lower(a, b):
+            out = call(a, b, *static)
+            return lax.psum(out, axes) if sums_batch and axes is not None else out
+
+        return mesh, lower, result, operands
+
+    wrapped.def_partition(partition, infer_sharding_from_operands=infer, sharding_rule=rule,
+                          reduction_factors=("b",) if sums_batch else (),
+                          need_replication_factors=tuple(dict.fromkeys(  # all but b, never split
+                              f for f in rule.replace(",", " ").replace("->", " ").split() if f != "b")))
+    return wrapped
+
+
+_forward = _split_over_batch(_forward_call, "b h w c, k l c o -> b y x o", False, (2,))
+_input_grad = _split_over_batch(_input_grad_call, "b y x o, k l c o -> b h w c", False, (2, 3))
+_kernel_grad = _split_over_batch(_kernel_grad_call, "b h w c, b y x o -> k l c o", True, (2, 3))
+
+
+def _onednn_forward(x, kernel, window: Window):
+    return _forward(x, kernel, window)
+
+
 def _onednn_grads(x, kernel, dy, window: Window):
-    dx = _call("layerwise_conv_input_grad", x.shape, dy, kernel, window=window)
-    dkernel = _call("layerwise_conv_kernel_grad", kernel.shape, x, dy, window=window)
-    return dx, dkernel
+    return _input_grad(dy, kernel, window, x.shape), _kernel_grad(x, dy, window, kernel.shape)
 
 
 def _lax_grads(x, kernel, dy, window: Window):

@@ -64,8 +64,10 @@ class RecurrentStack(nn.Module):
     values never change the result. Returns (one final carry per layer, outputs [B, T, H or 2H]).
 
     A unidirectional LSTM over whole sequences (no `lengths`) runs as one sequence-level layer with
-    a hand-written backward pass (`models.lstm`), with the cell's own parameters. Given an
-    `embedding` table, `x` holds token ids and the first layer gathers rows of `embedding @ W_ih + b`.
+    a hand-written backward pass (`models.lstm`), with the cell's own parameters; with
+    `kernels='onednn'`, as oneDNN's fused LSTM on CPU (`kernels.lstm`). Given an `embedding` table,
+    `x` holds token ids and the first layer gathers rows of `embedding @ W_ih + b` (pure JAX) or of
+    the embedding (oneDNN).
     """
 
     cell: str = "lstm"
@@ -73,6 +75,7 @@ class RecurrentStack(nn.Module):
     num_layers: int = 1
     bidirectional: bool = False
     dropout: float = 0.0
+    kernels: str = "xla"
 
     @nn.compact
     def __call__(self, x: jax.Array, lengths: jax.Array | None = None, initial_carry: Any = None,
@@ -96,6 +99,12 @@ class RecurrentStack(nn.Module):
             if fused:
                 w_ih, w_hh, bias = LSTMWeights(self.hidden, name=f"LSTMCell_{layer}")(
                     embedding.shape[1] if x is None else x.shape[-1])
+                if self.kernels == "onednn":
+                    from kernels.lstm import lstm
+
+                    x, carry = lstm(gather_rows(embedding, tokens) if x is None else x, w_ih, w_hh, bias, start)
+                    carries.append(carry)
+                    continue
                 if x is None:  # tokens -> rows of the folded table, time-major
                     zx = gather_rows(embedding @ w_ih + bias, tokens.T)
                 else:
@@ -142,6 +151,7 @@ class RNNClassifier(nn.Module):
     embed_dim: int = 64
     embed_dropout: float = 0.0
     pooling: str = "last"      # last | mean | max
+    kernels: str = "xla"       # xla | onednn (kernels.resolve): which LSTM kernels run on CPU
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False, lengths: jax.Array | None = None) -> jax.Array:
@@ -153,7 +163,7 @@ class RNNClassifier(nn.Module):
         if lengths is not None:
             lengths = jnp.clip(lengths.astype(jnp.int32), 1, x.shape[1])  # an empty sequence reads one step
         carries, outputs = RecurrentStack(self.cell, self.hidden, self.num_layers, self.bidirectional,
-                                          self.dropout)(x, lengths, train=train)
+                                          self.dropout, self.kernels)(x, lengths, train=train)
         pooled = _pool(carries, outputs, time_mask(lengths, x.shape[0], x.shape[1]), self.pooling,
                        self.bidirectional)
         pooled = nn.Dropout(self.dropout, deterministic=not train)(pooled)
@@ -173,11 +183,12 @@ class RNNLanguageModel(nn.Module):
     num_layers: int = 1
     embed_dim: int = 64
     dropout: float = 0.0
+    kernels: str = "xla"       # xla | onednn (kernels.resolve): which LSTM kernels run on CPU
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False, carry: Any = None) -> jax.Array:
         embedding = nn.Embed(self.num_classes, self.embed_dim).embedding
-        carries, h = RecurrentStack(self.cell, self.hidden, self.num_layers, False, self.dropout)(
+        carries, h = RecurrentStack(self.cell, self.hidden, self.num_layers, False, self.dropout, self.kernels)(
             x.astype(jnp.int32), initial_carry=carry, train=train, embedding=embedding)
         if self.is_mutable_collection("carry"):
             self.put_variable("carry", "final", carries)
@@ -198,11 +209,12 @@ class RNNRegressor(nn.Module):
     hidden: int = 32
     num_layers: int = 1
     dropout: float = 0.0
+    kernels: str = "xla"       # xla | onednn (kernels.resolve): which LSTM kernels run on CPU
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False, lengths: jax.Array | None = None) -> jax.Array:
         x = as_sequence(x)
-        carries, _ = RecurrentStack(self.cell, self.hidden, self.num_layers, False, self.dropout)(
+        carries, _ = RecurrentStack(self.cell, self.hidden, self.num_layers, False, self.dropout, self.kernels)(
             x, lengths, train=train)
         h = nn.Dropout(self.dropout, deterministic=not train)(final_hidden(carries[-1]))
         return nn.Dense(self.num_classes)(h)

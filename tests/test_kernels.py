@@ -114,6 +114,93 @@ def test_models_give_the_xla_result_and_gradient(name, kwargs):
         np.testing.assert_allclose(g, w, rtol=1e-3, atol=1e-4)
 
 
+@needs_library
+@pytest.mark.parametrize("batch,steps", [(3, 5), (1, 1)])
+def test_lstm_values_and_gradients_match_the_flax_cell(batch, steps):
+    import flax.linen as nn
+
+    from kernels.lstm import lstm
+    from models.lstm import LSTMWeights
+
+    features, hidden = 4, 6
+    keys = jax.random.split(jax.random.key(0), 5)
+    params = nn.LSTMCell(hidden).init(keys[0], (jnp.zeros((1, hidden)),) * 2, jnp.zeros((1, features)))["params"]
+    x = jax.random.normal(keys[1], (batch, steps, features))
+    carry = (jax.random.normal(keys[2], (batch, hidden)), jax.random.normal(keys[3], (batch, hidden)))
+    probe = jax.random.normal(keys[4], (batch, steps, hidden))
+
+    def flax_lstm(params, x, carry):
+        final, outputs = nn.RNN(nn.LSTMCell(hidden), return_carry=True).apply(
+            {"params": {"cell": params}}, x, initial_carry=carry)
+        return outputs, final
+
+    def onednn_lstm(params, x, carry):
+        return lstm(x, *LSTMWeights(hidden).apply({"params": params}, features), carry)
+
+    def loss(fn, params, x, carry):
+        outputs, (c, h) = fn(params, x, carry)
+        return jnp.sum(outputs * probe) + jnp.sum(jnp.sin(c)) + jnp.sum(h * h), outputs
+
+    (_, want), want_grads = jax.value_and_grad(lambda *a: loss(flax_lstm, *a), (0, 1, 2), has_aux=True)(
+        params, x, carry)
+    (_, got), got_grads = jax.jit(jax.value_and_grad(lambda *a: loss(onednn_lstm, *a), (0, 1, 2), has_aux=True))(
+        params, x, carry)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    for g, w in zip(jax.tree.leaves(got_grads), jax.tree.leaves(want_grads), strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-5)
+
+
+@needs_library
+def test_language_model_gives_the_xla_result_and_gradient():
+    from models.rnn import RNNLanguageModel
+
+    xla, onednn = (RNNLanguageModel(num_classes=13, hidden=8, embed_dim=5, num_layers=2, kernels=choice)
+                   for choice in ("xla", "onednn"))
+    tokens = jax.random.randint(jax.random.key(0), (3, 7), 0, 13)
+    params = xla.init(jax.random.key(1), tokens)["params"]
+    carry = xla.initial_carry(3)
+
+    def loss(model, params):
+        logits, state = model.apply({"params": params}, tokens, carry=carry, mutable=["carry"])
+        return jnp.sum(logits ** 2) + sum(jnp.sum(s) for s in jax.tree.leaves(state))
+
+    want, want_grad = jax.value_and_grad(lambda p: loss(xla, p))(params)
+    got, got_grad = jax.jit(jax.value_and_grad(lambda p: loss(onednn, p)))(params)
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    for g, w in zip(jax.tree.leaves(got_grad), jax.tree.leaves(want_grad), strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-5)
+
+
+_EIGHT_DEVICES_SCRIPT = """
+import jax, jax.numpy as jnp, ml_collections, numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+import models
+mesh = Mesh(np.array(jax.devices()), ("data",))
+model = models.create(ml_collections.ConfigDict({"name": "cnn", "features": (4, 8), "hidden": 16}), 10,
+                      kernels="onednn")
+x = jax.random.uniform(jax.random.key(0), (16, 8, 8, 1))
+params = model.init(jax.random.key(1), x)["params"]
+grad = jax.jit(jax.grad(lambda p, x: jnp.sum(model.apply({"params": p}, x) ** 2)))
+one = grad(params, x)
+sharded = jax.device_put(x, NamedSharding(mesh, P("data")))
+eight = grad(jax.device_put(params, NamedSharding(mesh, P())), sharded)
+hlo = grad.lower(params, sharded).compile().as_text()
+print(len(jax.devices()), "all-gather" in hlo, hlo.count("layerwise_conv"),
+      max(float(jnp.max(jnp.abs(a - b))) for a, b in zip(jax.tree.leaves(one), jax.tree.leaves(eight))))
+"""
+
+
+@needs_library
+def test_eight_devices_give_the_one_device_gradient_each_convolving_its_own_examples():
+    result = subprocess.run([sys.executable, "-c", _EIGHT_DEVICES_SCRIPT], cwd=ROOT, capture_output=True, text=True,
+                            timeout=300, env={**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=8"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    devices, gathers, calls, difference = result.stdout.split()
+    assert (devices, gathers) == ("8", "False")  # no device gathers the batch: each takes its 2 examples
+    assert int(calls) == 5  # 2 forward, 2 kernel gradients, 1 input gradient (the image needs none)
+    assert float(difference) < 1e-4
+
+
 def _train(workdir: Path, env: dict | None = None, **extra) -> subprocess.CompletedProcess:
     values = tiny_overrides(**{"num_steps": 100, "schedule.name": "constant", **extra})
     command = [sys.executable, "-m", "train", "--experiment=digits_cnn", f"--workdir={workdir}",

@@ -5,14 +5,8 @@
 #include <string>
 
 #include "onednn.h"
-#include "xla/ffi/api/ffi.h"
 
-namespace ffi = xla::ffi;
-using dnnl::memory;
-using layerwise::Engine;
-using layerwise::Scratch;
-using layerwise::Stream;
-
+namespace layerwise {
 namespace {
 
 struct Shape {
@@ -39,12 +33,6 @@ ffi::Error MakeShape(ffi::Span<const int64_t> input, ffi::Span<const int64_t> ke
   if (kernel[2] != s->c || kernel[3] != s->o || output[0] != s->n)
     return ffi::Error::InvalidArgument("conv2d: input, kernel and output shapes do not agree");
   return ffi::Error::Success();
-}
-
-dnnl::primitive_attr UserScratchpad() {
-  dnnl::primitive_attr attr;
-  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  return attr;
 }
 
 dnnl::convolution_forward::primitive_desc ForwardDesc(const Shape& s) {
@@ -145,6 +133,9 @@ ffi::Error KernelGrad(F32 x, F32 dy, ffi::ResultBuffer<ffi::F32> dkernel, Window
 }
 
 }  // namespace
+}  // namespace layerwise
+
+using namespace layerwise;  // NOLINT: the handler macros below name these types
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(LayerwiseConvForward, Forward,
                               ffi::Ffi::Bind().Arg<F32>().Arg<F32>().Ret<F32>().Attr<Window>("window"));

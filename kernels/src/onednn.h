@@ -11,7 +11,12 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "xla/ffi/api/ffi.h"
+
 namespace layerwise {
+
+namespace ffi = xla::ffi;
+using dnnl::memory;
 
 inline dnnl::engine& Engine() {
   static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
@@ -27,7 +32,7 @@ inline dnnl::stream& Stream() {
 
 // Grows and keeps a per-thread buffer, so steady-state calls allocate nothing.
 inline void* Scratch(int slot, size_t bytes) {
-  thread_local std::vector<char> buffers[4];
+  thread_local std::vector<char> buffers[8];
   std::vector<char>& buffer = buffers[slot];
   if (buffer.size() < bytes) buffer.resize(bytes);
   return buffer.data();
@@ -53,6 +58,15 @@ class Cache {
   std::mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<const Value>> values_;
 };
+
+// Scratch space is passed in by the caller (from `Scratch`), never held by a shared primitive.
+inline dnnl::primitive_attr UserScratchpad() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+inline memory Bind(const memory::desc& desc, void* data) { return memory(desc, Engine(), data); }
 
 inline std::string Key(std::initializer_list<int64_t> values) {
   std::string key;

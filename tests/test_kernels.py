@@ -171,6 +171,28 @@ def test_language_model_gives_the_xla_result_and_gradient():
         np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-5)
 
 
+@needs_library
+@pytest.mark.parametrize("platform", ["cuda", "tpu"])
+def test_other_platforms_lower_to_xla_convolutions_and_loops(platform):
+    import ml_collections
+
+    import models
+
+    for config, inputs, carries, op in (
+            ({"name": "cnn", "features": (4,), "hidden": 8}, jnp.zeros((2, 6, 6, 1)), False, "stablehlo.convolution"),
+            ({"name": "rnn_lm", "hidden": 8, "embed_dim": 4}, jnp.zeros((2, 5), jnp.int32), True, "stablehlo.while")):
+        model = models.create(ml_collections.ConfigDict(config), 10, kernels="onednn")
+        params = model.init(jax.random.key(0), inputs)["params"]
+        extra = {"carry": model.initial_carry(2), "mutable": ["carry"]} if carries else {}
+
+        def loss(p, model=model, inputs=inputs, extra=extra, carries=carries):
+            outputs = model.apply({"params": p}, inputs, **extra)
+            return jnp.sum((outputs[0] if carries else outputs) ** 2)
+
+        text = jax.export.export(jax.jit(jax.grad(loss)), platforms=[platform])(params).mlir_module()
+        assert "layerwise" not in text and op in text
+
+
 _EIGHT_DEVICES_SCRIPT = """
 import jax, jax.numpy as jnp, ml_collections, numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P

@@ -9,7 +9,9 @@ examples/s (median of timed windows after a warm-up window), compile or warm-up 
 peak resident memory and the model's parameter count:
 
 1. `layerwise`: `train.loop.train_and_evaluate` itself (device-resident data, donated state,
-   metrics on device; examples/s per log window from metrics.jsonl).
+   metrics on device; examples/s per log window from metrics.jsonl), with the default kernels
+   (oneDNN's on CPU where the kernel library is built); `layerwise_xla`: the same with
+   `kernels=xla`, XLA's own kernels (the state before the kernel library).
 2. `flax per-step`: the loop of flax's examples: numpy batches sliced on the host from a per-epoch
    permutation, copied to the device, one jitted `train_step` call per step, no donation.
 3. `torch eager` and `torch.compile`: the mirror in `benchmarks/torch_models.py`, same optimiser
@@ -38,7 +40,8 @@ def define_flags() -> None:
     the paths without colliding with `python -m train`'s flags."""
     global EXPERIMENTS, PATHS, WINDOWS, WINDOW_STEPS, OUT, ONE
     EXPERIMENTS = flags.DEFINE_multi_string("experiment", ["digits_cnn"], "Experiments to compare.")
-    PATHS = flags.DEFINE_list("paths", ["layerwise", "flax_per_step", "torch_eager", "torch_compile"],
+    PATHS = flags.DEFINE_list("paths", ["layerwise", "layerwise_xla", "flax_per_step", "torch_eager",
+                                        "torch_compile"],
                               "Paths to run.")
     WINDOWS = flags.DEFINE_integer("windows", 5, "Timed windows after one warm-up window.")
     WINDOW_STEPS = flags.DEFINE_integer("window_steps", 0, "Train steps per window (0: each experiment's "
@@ -127,7 +130,7 @@ def run_flax_per_step(config, windows: int, window_steps: int) -> dict:
 
     dataset = data_lib.load(config.data)
     train = dataset.splits["train"]
-    model = models.create(config.model, dataset.num_classes)
+    model = models.create(config.model, dataset.num_classes, kernels=config.kernels)
     state = create_state(model, optim.optimizer(config), dataset.input_shape,
                          jax.random.key_data(jax.random.key(0)), train.inputs.dtype)
     batch = config.batch_size
@@ -238,7 +241,8 @@ def run_one(spec: str, windows: int, window_steps: int) -> dict:
 
         runtime.configure_cpu()
     config = _config(experiment)
-    if path == "layerwise":
+    if path in ("layerwise", "layerwise_xla"):
+        config.kernels = "xla" if path == "layerwise_xla" else config.kernels
         result = run_layerwise(config, windows, window_steps)
     elif path == "flax_per_step":
         result = run_flax_per_step(config, windows, window_steps)
@@ -264,6 +268,7 @@ def main(argv: list[str]) -> None:
         import torch
 
         torch_version = torch.__version__
+    load_at_start = os.getloadavg()[0]
     rows = []
     for experiment in EXPERIMENTS.value:
         results = {}
@@ -285,7 +290,9 @@ def main(argv: list[str]) -> None:
              f"torch {torch_version}. Each path runs in its own process; examples/s is the median of "
              f"{WINDOWS.value} timed windows after a warm-up window (steps per window in each heading). Constant learning "
              "rate everywhere (the experiments' schedules do not change the cost of a step) and no augmentation "
-             "(only layerwise has it built in).", ""]
+             "(only layerwise has it built in).", "",
+             f"Load average (1 min) on the machine: {load_at_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the "
+             f"end ({os.cpu_count()} cores; other jobs shared them).", ""]
     for experiment, results in rows:
         base = results.get("layerwise", {}).get("examples_per_sec")
         config = _config(experiment)

@@ -19,6 +19,7 @@ def get_config() -> ml_collections.ConfigDict:
 
     config.model = ml_collections.ConfigDict({"name": "linear"})  # + the model's keyword arguments
     config.dtype = "float32"      # compute dtype: float32 | bfloat16 (parameters stay float32)
+    config.kernels = "auto"       # CPU kernels: auto (onednn where built) | xla | onednn (kernels/)
     config.data = data_config.defaults()  # which data set and how it is split and fed: data/config.py
     config.augment = ml_collections.ConfigDict({
         "crop_padding": 0,        # random crop after zero-padding by this many pixels; 0 = off

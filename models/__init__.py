@@ -12,6 +12,8 @@ import flax.linen as nn
 import jax.numpy as jnp
 import ml_collections
 
+import kernels as kernels_lib
+
 from models.bow import BagOfWords
 from models.cnn import SmallCNN
 from models.eeg import EEGNet, Deep4, RawGRU, ShallowConvNet, SpatialMeanNet
@@ -44,11 +46,13 @@ REGISTRY: dict[str, Callable[..., nn.Module]] = {
 DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
 
 
-def create(model_config: ml_collections.ConfigDict, num_classes: int, dtype: str = "float32") -> nn.Module:
+def create(model_config: ml_collections.ConfigDict, num_classes: int, dtype: str = "float32",
+           kernels: str = "auto") -> nn.Module:
     """Builds the model named by `model_config.name`; other keys are its keyword arguments.
 
     `dtype` is the compute dtype of models that take one (parameters stay float32; bfloat16 halves
-    activation memory and uses the accelerators' fast matrix units).
+    activation memory and uses the accelerators' fast matrix units). `kernels` (auto | xla | onednn,
+    `kernels.resolve`) chooses the CPU kernels of models that have that setting.
     """
     kwargs: dict[str, Any] = model_config.to_dict()
     name = kwargs.pop("name")
@@ -61,6 +65,8 @@ def create(model_config: ml_collections.ConfigDict, num_classes: int, dtype: str
         if "dtype" not in module.__dataclass_fields__:
             raise ValueError(f"model {name!r} has no dtype setting; use --config.dtype=float32")
         kwargs["dtype"] = DTYPES[dtype]
+    if "kernels" in module.__dataclass_fields__:
+        kwargs["kernels"] = kernels_lib.resolve(kernels)
     return module(num_classes=num_classes, **kwargs)
 
 

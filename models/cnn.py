@@ -6,6 +6,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from kernels import conv_general_dilated
 from models.pooling import max_pool_2x2
 
 
@@ -22,13 +23,15 @@ class SmallCNN(nn.Module):
     dropout: float = 0.0
     pool_after: int = -1
     dtype: Any = jnp.float32
+    kernels: str = "xla"  # xla | onednn (kernels.resolve): which convolution kernels run on CPU
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
         pool_index = self.pool_after % len(self.features)
         x = x.astype(self.dtype)
         for i, channels in enumerate(self.features):
-            x = nn.relu(nn.Conv(channels, (3, 3), padding="SAME", dtype=self.dtype)(x))
+            x = nn.relu(nn.Conv(channels, (3, 3), padding="SAME", dtype=self.dtype,
+                                conv_general_dilated=conv_general_dilated(self.kernels))(x))
             if i == pool_index:
                 x = max_pool_2x2(x)
         x = x.reshape((x.shape[0], -1))

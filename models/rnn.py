@@ -14,6 +14,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from models.lstm import LSTMWeights, gather_rows, lstm_sequence
+
 CELLS: dict[str, Callable[..., nn.RNNCellBase]] = {
     "rnn": nn.SimpleCell,   # Elman: h' = tanh(W_i x + b + W_h h)
     "lstm": nn.LSTMCell,
@@ -60,6 +62,12 @@ class RecurrentStack(nn.Module):
     With `lengths`, steps past each sequence's length do not reach its final carry (forward), and
     the backward direction of a bidirectional layer starts at the last real step, so the padding
     values never change the result. Returns (one final carry per layer, outputs [B, T, H or 2H]).
+
+    A unidirectional LSTM over whole sequences (no `lengths`) runs as one sequence-level layer with
+    a hand-written backward pass (`models.lstm`), with the cell's own parameters; with
+    `kernels='onednn'`, as oneDNN's fused LSTM on CPU (`kernels.lstm`). Given an `embedding` table,
+    `x` holds token ids and the first layer gathers rows of `embedding @ W_ih + b` (pure JAX) or of
+    the embedding (oneDNN).
     """
 
     cell: str = "lstm"
@@ -67,20 +75,44 @@ class RecurrentStack(nn.Module):
     num_layers: int = 1
     bidirectional: bool = False
     dropout: float = 0.0
+    kernels: str = "xla"
 
     @nn.compact
     def __call__(self, x: jax.Array, lengths: jax.Array | None = None, initial_carry: Any = None,
-                 train: bool = False) -> tuple[tuple[Any, ...], jax.Array]:
+                 train: bool = False, embedding: jax.Array | None = None) -> tuple[tuple[Any, ...], jax.Array]:
+        fused = self.cell == "lstm" and not self.bidirectional and lengths is None
+        tokens = None
+        if embedding is not None:
+            tokens = x
+            x = None if fused else jnp.take(embedding, tokens, axis=0)
         carries = []
         for layer in range(self.num_layers):
             if layer:
                 x = nn.Dropout(self.dropout, deterministic=not train)(x)
+            batch, dtype = (tokens.shape[0], embedding.dtype) if x is None else (x.shape[0], x.dtype)
             if initial_carry is not None:
                 start = initial_carry[layer]
             else:  # zeros in the inputs' dtype (flax's default carry is float32 even for float64 inputs)
-                start = zero_carry(self.cell, self.hidden, x.shape[0], x.dtype)
+                start = zero_carry(self.cell, self.hidden, batch, dtype)
                 if self.bidirectional:
-                    start = (start, zero_carry(self.cell, self.hidden, x.shape[0], x.dtype))
+                    start = (start, zero_carry(self.cell, self.hidden, batch, dtype))
+            if fused:
+                w_ih, w_hh, bias = LSTMWeights(self.hidden, name=f"LSTMCell_{layer}")(
+                    embedding.shape[1] if x is None else x.shape[-1])
+                if self.kernels == "onednn":
+                    from kernels.lstm import lstm
+
+                    x, carry = lstm(gather_rows(embedding, tokens) if x is None else x, w_ih, w_hh, bias, start)
+                    carries.append(carry)
+                    continue
+                if x is None:  # tokens -> rows of the folded table, time-major
+                    zx = gather_rows(embedding @ w_ih + bias, tokens.T)
+                else:
+                    zx = jnp.einsum("btd,dk->tbk", x, w_ih) + bias
+                outputs, carry = lstm_sequence(zx, w_hh, start)
+                x = outputs.swapaxes(0, 1)
+                carries.append(carry)
+                continue
             if self.bidirectional:
                 rnn = nn.Bidirectional(nn.RNN(make_cell(self.cell, self.hidden)),
                                        nn.RNN(make_cell(self.cell, self.hidden)), return_carry=True)
@@ -121,6 +153,7 @@ class RNNClassifier(nn.Module):
     embed_dim: int = 64
     embed_dropout: float = 0.0
     pooling: str = "last"      # last | mean | max
+    kernels: str = "xla"       # xla | onednn (kernels.resolve): which LSTM kernels run on CPU
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False, lengths: jax.Array | None = None) -> jax.Array:
@@ -132,7 +165,7 @@ class RNNClassifier(nn.Module):
         if lengths is not None:
             lengths = jnp.clip(lengths.astype(jnp.int32), 1, x.shape[1])  # an empty sequence reads one step
         carries, outputs = RecurrentStack(self.cell, self.hidden, self.num_layers, self.bidirectional,
-                                          self.dropout)(x, lengths, train=train)
+                                          self.dropout, self.kernels)(x, lengths, train=train)
         pooled = _pool(carries, outputs, time_mask(lengths, x.shape[0], x.shape[1]), self.pooling,
                        self.bidirectional)
         pooled = nn.Dropout(self.dropout, deterministic=not train)(pooled)
@@ -152,12 +185,13 @@ class RNNLanguageModel(nn.Module):
     num_layers: int = 1
     embed_dim: int = 64
     dropout: float = 0.0
+    kernels: str = "xla"       # xla | onednn (kernels.resolve): which LSTM kernels run on CPU
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False, carry: Any = None) -> jax.Array:
-        h = nn.Embed(self.num_classes, self.embed_dim)(x.astype(jnp.int32))
-        carries, h = RecurrentStack(self.cell, self.hidden, self.num_layers, False, self.dropout)(
-            h, initial_carry=carry, train=train)
+        embedding = nn.Embed(self.num_classes, self.embed_dim).embedding
+        carries, h = RecurrentStack(self.cell, self.hidden, self.num_layers, False, self.dropout, self.kernels)(
+            x.astype(jnp.int32), initial_carry=carry, train=train, embedding=embedding)
         if self.is_mutable_collection("carry"):
             self.put_variable("carry", "final", carries)
         h = nn.Dropout(self.dropout, deterministic=not train)(h)
@@ -179,11 +213,12 @@ class RNNRegressor(nn.Module):
     hidden: int = 32
     num_layers: int = 1
     dropout: float = 0.0
+    kernels: str = "xla"       # xla | onednn (kernels.resolve): which LSTM kernels run on CPU
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False, lengths: jax.Array | None = None) -> jax.Array:
         x = as_sequence(x)
-        carries, _ = RecurrentStack(self.cell, self.hidden, self.num_layers, False, self.dropout)(
+        carries, _ = RecurrentStack(self.cell, self.hidden, self.num_layers, False, self.dropout, self.kernels)(
             x, lengths, train=train)
         h = nn.Dropout(self.dropout, deterministic=not train)(final_hidden(carries[-1]))
         return nn.Dense(self.num_classes)(h)

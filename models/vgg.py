@@ -9,6 +9,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from kernels import conv_general_dilated
 from models.pooling import max_pool_2x2
 
 
@@ -24,13 +25,15 @@ class VGG(nn.Module):
     batch_norm: bool = True
     hidden: int = 0
     dtype: Any = jnp.float32
+    kernels: str = "xla"  # xla | onednn (kernels.resolve): which convolution kernels run on CPU
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
         x = x.astype(self.dtype)
         for channels in self.features:
             for _ in range(self.convs_per_stage):
-                x = nn.Conv(channels, (3, 3), padding="SAME", use_bias=not self.batch_norm, dtype=self.dtype)(x)
+                x = nn.Conv(channels, (3, 3), padding="SAME", use_bias=not self.batch_norm, dtype=self.dtype,
+                            conv_general_dilated=conv_general_dilated(self.kernels))(x)
                 if self.batch_norm:
                     x = nn.BatchNorm(use_running_average=not train, momentum=0.9, dtype=self.dtype)(x)
                 x = nn.relu(x)

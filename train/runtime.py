@@ -25,6 +25,7 @@ _CONV_FLAG_JAXLIB = ("0.10.",)
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_MAX = -4
+_M_ARENA_MAX = -8
 
 
 def _version(package: str) -> str:
@@ -49,6 +50,11 @@ def configure_cpu() -> None:
                 libc = ctypes.CDLL(libc_name)
                 libc.mallopt(_M_MMAP_MAX, 0)
                 libc.mallopt(_M_TRIM_THRESHOLD, 1 << 30)
+                if "MALLOC_ARENA_MAX" not in os.environ:
+                    # One arena for every thread, set before any thread starts: XLA's worker threads
+                    # otherwise allocate from arenas of their own, which the settings above do not
+                    # reach (tens of thousands of page faults per train step; see benchmarks/RESULTS.md).
+                    libc.mallopt(_M_ARENA_MAX, 1)
             except (OSError, AttributeError):
                 pass  # Not glibc (musl, ...): keep the default allocator.
 
@@ -78,6 +84,13 @@ def _program() -> str:
     return Path(sys.argv[0]).name
 
 
+def _kernel_library() -> str:
+    """The oneDNN kernel library in use on CPU, or why there is none (config key `kernels`)."""
+    import kernels
+
+    return str(kernels.library_path()) if kernels.available() else f"unavailable: {kernels.unavailable_reason()}"
+
+
 def environment() -> dict[str, Any]:
     """What a reader needs to reproduce or compare a run: versions, devices, host and flags."""
     import jax
@@ -94,5 +107,6 @@ def environment() -> dict[str, Any]:
         "host": socket.gethostname(),
         "cpu_count": os.cpu_count(),
         "xla_flags": os.environ.get("XLA_FLAGS", ""),
+        "kernel_library": _kernel_library(),
         "command": [_program(), *sys.argv[1:]],
     }

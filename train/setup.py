@@ -89,7 +89,7 @@ def check_batches(config: ml_collections.ConfigDict, dataset: Dataset, parallel:
 def initial_state(config: ml_collections.ConfigDict, dataset: Dataset,
                   steps_per_epoch: int = 1) -> tuple[nn.Module, tasks.Task, TrainState]:
     """The model, its task and its state at step 0, drawn from `config.seed` (`run_keys`)."""
-    model = models.create(config.model, dataset.num_classes, config.dtype)
+    model = models.create(config.model, dataset.num_classes, config.dtype, config.kernels)
     task = tasks.create(dataset.task, model, steps_per_epoch=steps_per_epoch, batch_size=config.batch_size,
                         target_scale=dataset.target_scale)
     try:

@@ -108,7 +108,8 @@ def write_report(paths: Sequence[Path], out: Path) -> str:
                 out / f"accuracy_vs_{key.replace('.', '_')}.png"))
         best = max(finished, key=lambda r: r["summary"]["eval"]["accuracy"])
         if "confusion_matrix" in best["summary"]:
-            images.append(plots.confusion_matrix(best["summary"]["confusion_matrix"], out / "confusion_matrix.png"))
+            images.append(plots.confusion_matrix(best["summary"]["confusion_matrix"], out / "confusion_matrix.png",
+                                                 class_names=best["summary"].get("class_names")))
     unfinished = len(runs) - len(finished)
     body = [f"# Report: {len(finished)} finished runs" + (f", {unfinished} unfinished" if unfinished else ""),
             "", table, ""] + [f"![{image.stem}]({image.name})" for image in images]

@@ -42,6 +42,7 @@ def finish(run: Run, fitted: Fitted) -> dict[str, Any]:
         "eval": results[dataset.eval_split],
         "splits": results,
         **extras,
+        **({"class_names": list(dataset.class_names)} if dataset.class_names and "confusion_matrix" in extras else {}),
     }
     if is_primary():
         workdir.write_json(run.workdir / workdir.SUMMARY_FILE, summary)

@@ -91,7 +91,10 @@ def mesh(config: ml_collections.ConfigDict) -> DataParallel:
 def initial_state(config: ml_collections.ConfigDict, dataset: Dataset,
                   steps_per_epoch: int = 1) -> tuple[nn.Module, tasks.Task, TrainState]:
     """The model, its task and its state at step 0, drawn from `config.seed` (`run_keys`)."""
-    model = models.create(config.model, dataset.num_classes, config.dtype)
+    try:
+        model = models.create(config.model, dataset.num_classes, config.dtype)
+    except ValueError as error:  # an unknown model, dtype or model setting
+        raise ConfigError(str(error)) from error
     task = tasks.create(dataset.task, model, steps_per_epoch=steps_per_epoch, batch_size=config.batch_size,
                         target_scale=dataset.target_scale)
     try:

@@ -1,16 +1,13 @@
 """Softmax (logistic) regression for a table of your own: the linear baseline tabular_mlp is measured against."""
 
-from experiments import base
+import ml_collections
+
+from experiments import tabular_mlp
 
 
 def get_config():
-    config = base.get_config()
-    config.data.name = "csv"          # needs --config.data.path=FILE.csv; npz vectors work too
-    config.model.name = "linear"
+    config = tabular_mlp.get_config()   # the same data, schedule and budget; only the model differs
+    config.model = ml_collections.ConfigDict({"name": "linear"})
     config.optimizer.learning_rate = 1e-2
-    config.schedule.name = "cosine"
-    config.num_steps = 1000
-    config.batch_size = 32
-    config.eval_every = 200
-    config.checkpoint_every = 500
+    config.optimizer.weight_decay = 0.0
     return config

@@ -30,7 +30,7 @@ SOURCE = "your arrays: --config.data.path=FILE.npz (x_train, y_train[, x_test, y
 VALIDATION_FRACTION = 0.1
 _EXPECT = ("FILE.npz with x_train, y_train [x_test, y_test] [x_val, y_val] (the keras.datasets convention), "
            "or a directory of train.npz [test.npz] [validation.npz] each with x, y")
-_SPLITS = {"train": ("train", "train"), "test": ("test", "test"), "validation": ("val", "validation")}
+_SUFFIX = {"train": "train", "test": "test", "validation": "val"}  # split -> x_<suffix>, y_<suffix> in one file
 
 
 def _arrays(path: Path) -> dict[str, np.ndarray]:
@@ -45,7 +45,7 @@ def files(config: ml_collections.ConfigDict) -> list[Path]:
     path = path_of(NAME, config, _EXPECT)
     if path.is_file():
         return [path]
-    found = [path / f"{split}.npz" for split in _SPLITS if (path / f"{split}.npz").is_file()]
+    found = [path / f"{split}.npz" for split in _SUFFIX if (path / f"{split}.npz").is_file()]
     if not found or found[0].name != "train.npz":
         raise DataError(f"data set {NAME!r}: {path} holds no train.npz; give {_EXPECT}")
     return found
@@ -71,9 +71,9 @@ def read(config: ml_collections.ConfigDict) -> dict[str, tuple[np.ndarray, np.nd
     if path.is_dir():
         return {p.stem: _pair(p, _arrays(p), "x", "y") for p in files(config)}
     arrays = _arrays(path)
-    present = [split for split, (short, _) in _SPLITS.items()
-               if split == "train" or f"x_{short}" in arrays or f"y_{short}" in arrays]
-    return {split: _pair(path, arrays, f"x_{_SPLITS[split][0]}", f"y_{_SPLITS[split][0]}") for split in present}
+    present = {split: suffix for split, suffix in _SUFFIX.items()
+               if split == "train" or f"x_{suffix}" in arrays or f"y_{suffix}" in arrays}
+    return {split: _pair(path, arrays, f"x_{suffix}", f"y_{suffix}") for split, suffix in present.items()}
 
 
 def _inputs(x: np.ndarray) -> np.ndarray:

@@ -220,16 +220,14 @@ def _mask(split: Split) -> np.ndarray:
 
 def pair(config: ml_collections.ConfigDict) -> tuple[Path, Path | None]:
     """`PREFIX_TRAIN.ts` and `PREFIX_TEST.ts` (None where absent) of `data.path` (PREFIX or the _TRAIN.ts file)."""
-    expect = "PREFIX (reads PREFIX_TRAIN.ts and PREFIX_TEST.ts)"
+    if not config.path:
+        path_of(NAME, config, "PREFIX (reads PREFIX_TRAIN.ts and PREFIX_TEST.ts)")  # says what to give
     given = str(config.path)
     prefix = given[: -len("_TRAIN.ts")] if given.upper().endswith("_TRAIN.TS") else given
-    train = Path(prefix + "_TRAIN.ts").expanduser()
-    if not given:
-        path_of(NAME, config, expect)
+    train, test = Path(prefix + "_TRAIN.ts").expanduser(), Path(prefix + "_TEST.ts").expanduser()
     if not train.is_file():
         raise DataError(f"data set {NAME!r}: {train} does not exist; --config.data.path=PREFIX reads "
                         "PREFIX_TRAIN.ts and PREFIX_TEST.ts")
-    test = Path(prefix + "_TEST.ts").expanduser()
     return train, test if test.is_file() else None
 
 

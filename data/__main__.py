@@ -1,7 +1,8 @@
 """`python -m data --list` shows every local data set; `python -m data --prepare=NAME` prepares one.
 
---list prints each local data set with its source, splits and sizes, and whether its TFDS copy is
-prepared in the cache directory. --prepare works for local and catalog names (catalog ones need
+--list prints each fixed data set with its source, splits and sizes, and whether its TFDS copy is
+prepared in the cache directory; then the sources of your own files (npz, csv, image_folder, ts) and
+the UEA problems found in the installed packages, one line per package. --prepare works for local and catalog names (catalog ones need
 TensorFlow and the network, e.g. `python -m data --prepare=mnist --data_dir=DIR` on a connected machine).
 """
 
@@ -25,21 +26,35 @@ def _config(name: str):
 
 
 def rows() -> list[tuple[str, str, str, str]]:
-    """(name, source, split sizes, prepared) for every local data set."""
-    import data
-    from data import prepared
+    """(name, split sizes, prepared, source) for every fixed data set, then one line per file source and family."""
+    from data import prepared, registry, uea, uea_features
+    from data.dataset import DataError
 
     out = []
-    for name, loader in sorted(data.LOADERS.items()):
-        module = sys.modules[loader.__module__]
-        if prepared.is_prepared(name, _config(name)):
-            built = prepared.builder(name, _config(name), loader, prepare=False)
+    for loader in registry.fixed():
+        try:
+            key = prepared.content_key(_config(loader.name), loader)
+        except DataError as error:  # the package that carries it is missing
+            out.append((loader.name, "", f"not installed: {error}", loader.source))
+            continue
+        sizes = loader.splits
+        state = "no"
+        if prepared.is_prepared(loader.name, _config(loader.name), key):
+            built = prepared.builder(loader.name, _config(loader.name), loader, prepare=False, key=key)
             sizes = {split: info.num_examples for split, info in built.info.splits.items()}
             state = f"yes ({built.data_path})"
-        else:
-            sizes, state = getattr(module, "SPLITS", {}), "no"
         splits = " / ".join(f"{split} {count}" for split, count in sizes.items()) or "?"
-        out.append((name, getattr(module, "SOURCE", module.__doc__.splitlines()[0]), splits, state))
+        out.append((loader.name, splits, state, loader.source))
+    for loader in registry.file_sources():
+        out.append((loader.name, "your files", "on first use", loader.source))
+    found = uea.problems()
+    for package in uea.PACKAGES:
+        names = sorted(name for name, problem in found.items() if problem.package == package)
+        out.append(("uea/<Problem>", f"{len(names)} problems", "on first use",
+                    f"{package}: {', '.join(names) or 'not installed: ' + uea.install_command(package)}"))
+    eeg = uea_features.eeg_problems()
+    out.append(("uea_features/<Problem>", f"{len(eeg)} problems", "on first use",
+                f"the uea problems with a sampling rate (EEG): {', '.join(eeg)}"))
     return out
 
 
@@ -58,8 +73,8 @@ def main(argv: list[str]) -> int:
         print(f"{PREPARE.value}: " + ", ".join(f"{k} {len(v)}" for k, v in dataset.splits.items()))
         return 0
     if FLAGS.value:
-        for name, source, splits, state in rows():
-            print(f"{name:28s} {splits:40s} prepared: {state}\n{'':28s} source: {source}")
+        for name, splits, state, source in rows():
+            print(f"{name:24s} {splits:42s} prepared: {state}\n{'':24s} source: {source}")
         return 0
     raise app.UsageError("give --list or --prepare=NAME")
 

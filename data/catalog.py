@@ -105,8 +105,8 @@ def image_converter(name: str, records: dict[str, list[dict[str, Any]]], built: 
         kept, held = stratified_split(train.labels, data_config.validation_fraction(config, VALIDATION_FRACTION), config.split_seed)
         splits["train"] = Split(train.inputs[kept], train.labels[kept])
         splits["validation"] = Split(train.inputs[held], train.labels[held])
-    num_classes = built.info.features["label"].num_classes
-    return Dataset(name=name, splits=splits, num_classes=num_classes,
+    label = built.info.features["label"]
+    return Dataset(name=name, splits=splits, num_classes=label.num_classes, class_names=tuple(label.names),
                    eval_split="test" if "test" in splits else "validation")
 
 

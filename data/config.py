@@ -18,7 +18,13 @@ def defaults() -> ml_collections.ConfigDict:
         "name": "digits",               # a local data set (python -m data --list) or a TFDS catalog name
         "split_seed": 0,                # seeds the held-out splits carved from train; not the training seed
         "validation_fraction": -1.0,    # share of train held out for validation where a set carves it; -1 = the set's own
-        "source_dir": "",               # files a local data set is read from, where it takes any (fashion_mnist: IDX dir)
+        "path": "",                     # the files a data set is read from: npz file or dir, csv file, image folder,
+                                        # .ts prefix (PREFIX_TRAIN.ts); fashion_mnist: its IDX directory (else Debian's)
+        "test_path": "",                # csv: a separate test file; "" = carve the test split from `path`
+        "test_fraction": 0.2,           # npz, csv, image_folder, ts: share of every class carved for test where no test split is given
+        "label_column": "",             # csv: the label column's name; "" = the last column
+        "image_size": (0, 0),           # image_folder: (height, width) every image is resized to; (0, 0) = keep (all equal)
+        "channels": 0,                  # image_folder: 1 (grey) or 3 (RGB); 0 = 1 if every image is grey, else 3
         "standardize": False,           # uea/*: z-score every channel with training statistics
         "vocab_size": 20000,            # text classification: largest vocabulary, fitted on train
         "min_count": 1,                 # text classification: rarer tokens become <unk>

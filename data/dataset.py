@@ -37,7 +37,9 @@ class Dataset:
     example), 'language_model' (labels [N, T] are the next token of inputs [N, T]; `num_classes` is
     the vocabulary size) or 'regression' (float targets [N, num_classes]). `vocabulary[i]` is the
     text of token i where inputs are token ids; `target_scale` turns a regression error on the
-    (standardised) targets back into the data's units.
+    (standardised) targets back into the data's units. `class_names[k]` names class k where the
+    data says what its classes are (folder names, label strings); reports label confusion matrices
+    with them.
     """
 
     name: str
@@ -47,10 +49,13 @@ class Dataset:
     task: str = "classification"
     vocabulary: tuple[str, ...] | None = None
     target_scale: float = 1.0
+    class_names: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if not hasattr(self.splits, "source"):  # a plain dict from a loader
             object.__setattr__(self, "splits", MemorySplits(self.splits))
+        if self.class_names is not None:  # a list when read back from a prepared copy's JSON
+            object.__setattr__(self, "class_names", tuple(str(name) for name in self.class_names))
 
     def source(self, split: str) -> ArraySource | RecordSource:
         """Random access into `split` without reading it whole (the streaming input path)."""
@@ -72,6 +77,8 @@ class Dataset:
         if "train" not in self.splits or self.eval_split not in self.splits:
             raise DataError(f"data set {self.name!r} needs 'train' and {self.eval_split!r} splits, "
                             f"has {sorted(self.splits)}")
+        if self.class_names is not None and len(self.class_names) != self.num_classes:
+            raise DataError(f"data set {self.name!r}: {len(self.class_names)} class names for {self.num_classes} classes")
         for split_name, split in self.splits.items():
             where = f"data set {self.name!r}, split {split_name!r}"
             if split.inputs.shape[0] != split.labels.shape[0]:

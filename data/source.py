@@ -81,7 +81,12 @@ class RecordSplits(Mapping):
     def source(self, name: str) -> RecordSource:
         return self._sources[name]
 
+    def __contains__(self, name: object) -> bool:
+        return name in self._sources
+
     def __getitem__(self, name: str) -> Any:
+        if name not in self._sources:
+            raise KeyError(name)
         if name not in self._read:
             try:
                 arrays = read_all(self._sources[name])

@@ -21,6 +21,8 @@ import numpy as np
 from data.dataset import DataError, Dataset, Split
 
 NAME = "sunspots"
+VERSION = "1"  # bump when the loader's output changes
+SOURCE = "statsmodels: statsmodels/datasets/sunspots/sunspots.csv (pip install statsmodels)"
 VALIDATION_FROM, TEST_FROM = 1929, 1969
 _INSTALL = "pip install statsmodels"
 
@@ -33,6 +35,10 @@ def csv_path() -> Path:
     if not path.exists():
         raise DataError(f"data set {NAME!r}: {path} is missing; reinstall with {_INSTALL}")
     return path
+
+
+def files(config: ml_collections.ConfigDict) -> list[Path]:
+    return [csv_path()]
 
 
 def read_series() -> tuple[np.ndarray, np.ndarray]:

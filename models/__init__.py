@@ -65,6 +65,11 @@ def create(model_config: ml_collections.ConfigDict, num_classes: int, dtype: str
         if "dtype" not in module.__dataclass_fields__:
             raise ValueError(f"model {name!r} has no dtype setting; use --config.dtype=float32")
         kwargs["dtype"] = DTYPES[dtype]
+    unknown = sorted(set(kwargs) - set(module.__dataclass_fields__))
+    if unknown:
+        settings = sorted(set(module.__dataclass_fields__) - {"num_classes", "parent", "name"})
+        raise ValueError(f"model {name!r} takes no settings {unknown}; its settings: {', '.join(settings)} "
+                         "(the experiment's model settings are for another model: choose an experiment made for it)")
     if "kernels" in module.__dataclass_fields__:
         kwargs["kernels"] = kernels_lib.resolve(kernels)
     return module(num_classes=num_classes, **kwargs)

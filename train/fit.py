@@ -19,9 +19,8 @@ from train.logs import Progress, Silent
 from train.parallel import is_primary
 from train.setup import Run
 
-# Calls the host may queue ahead of XLA:CPU's devices. XLA:CPU admits 32 queued calls per device; the next
-# launch waits on a thread of the CPU client's pool (max(cores, devices) threads), and with 8 simulated
-# devices on 2 cores that is a thread an earlier call needs for its all-reduce: the process deadlocks.
+# Calls the host may queue ahead of XLA:CPU's devices: past 32 per device a launch blocks a pool thread that an
+# earlier call's all-reduce needs, and 8 simulated devices deadlock (README, "Simulated devices").
 QUEUE_BOUND = 8
 
 

@@ -30,14 +30,13 @@ DEVICES_PER_PROCESS = flags.DEFINE_integer("devices_per_process", 1, "python -m 
                                            "process (--xla_force_host_platform_device_count).")
 
 
-def requested() -> bool:
-    return bool(COORDINATOR.value or PROCESSES.value or PROCESS_ID.value is not None or DETECT.value)
-
-
 def start(fail: Callable[..., None], failed_code: int) -> None:
-    """Joins the JAX cluster before any computation; bad flags go to `fail` (exit 2), a failed join exits `failed_code`."""
+    """Joins the JAX cluster, if the flags ask for one, before any computation; bad flags go to `fail` (exit 2),
+    a failed join exits `failed_code`."""
     import jax
 
+    if not (COORDINATOR.value or PROCESSES.value or PROCESS_ID.value is not None or DETECT.value):
+        return
     if not DETECT.value and None in (COORDINATOR.value, PROCESSES.value, PROCESS_ID.value):
         fail("multi-process training needs all of --coordinator_address, --num_processes and --process_id "
              "(or --distributed to detect them from the cluster environment)")

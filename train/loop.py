@@ -53,7 +53,7 @@ def finish(run: Run, fitted: LoopState) -> dict[str, Any]:
     for name, metrics in results.items():  # with selection, marked with the step whose state they measure
         run.writer.write(fitted.step, name, {**metrics, **({"selected_step": run.selection.best_step}
                                                            if run.selection else {})})
-    extras = {**selected, **run.task.extras(state, run.eval_data[dataset.eval_split], dataset.num_classes)}
+    extras = {**selected, **run.task.extras(state, run.eval_data[dataset.eval_split], dataset)}
     run.writer.write_run_end(hparams=overrides.flatten(json.loads(config.to_json())),
                              final=results[dataset.eval_split], confusion=extras.get("confusion_matrix"),
                              step=fitted.step)

@@ -8,6 +8,7 @@ SIGTERM exits 0 after a checkpoint (a scheduler may restart the same command); C
 from __future__ import annotations
 
 import logging as std_logging
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -88,7 +89,7 @@ def train(config: Any) -> dict[str, Any] | None:
     try:
         if SWEEP.value or SEEDS.value > 1:
             sweep.run_sweep(config, SWEEP.value or "", SEEDS.value, Path(WORKDIR.value), loop.train_and_evaluate, say)
-            sys.exit(sweep.report(Path(WORKDIR.value)))
+            sys.exit(subprocess.call([sys.executable, "-m", "reports.report", WORKDIR.value]))  # table and plots
         return loop.train_and_evaluate(config, WORKDIR.value)
     except (loop.ConfigError, data.DataError, ValueError) as error:
         fail(str(error))
@@ -114,8 +115,7 @@ def main(argv: Sequence[str]) -> None:
 
     if CACHE.value:
         runtime.enable_compilation_cache()
-    if launch.requested():
-        launch.start(fail, EXIT_FAILED)
+    launch.start(fail, EXIT_FAILED)
     summary = train(config)
     if jax.process_index() == 0:  # process 0 reports for the whole run
         from train.logs import say

@@ -89,7 +89,10 @@ def check_batches(config: ml_collections.ConfigDict, dataset: Dataset, parallel:
 def initial_state(config: ml_collections.ConfigDict, dataset: Dataset,
                   steps_per_epoch: int = 1) -> tuple[nn.Module, tasks.Task, TrainState]:
     """The model, its task and its state at step 0, drawn from `config.seed` (`run_keys`)."""
-    model = models.create(config.model, dataset.num_classes, config.dtype, config.kernels)
+    try:
+        model = models.create(config.model, dataset.num_classes, config.dtype, config.kernels)
+    except ValueError as error:  # an unknown model, dtype or model setting
+        raise ConfigError(str(error)) from error
     task = tasks.create(dataset.task, model, steps_per_epoch=steps_per_epoch, batch_size=config.batch_size,
                         target_scale=dataset.target_scale)
     try:
@@ -125,8 +128,9 @@ def setup(config: ml_collections.ConfigDict, workdir: str | Path) -> Run:
         say(f"resuming {config.experiment} from step {start_step} in {workdir}")
     primary = is_primary()
     if primary:
-        workdirs.write_json(workdir / workdirs.CONFIG_FILE, {"config": json.loads(config.to_json()),
-                                                             "seed": config.seed, **runtime.environment()})
+        workdirs.write_json(workdir / workdirs.CONFIG_FILE, {"config": json.loads(config.to_json()), "seed": config.seed,
+                                                             "kernels": getattr(model, "kernels", "xla"),
+                                                             **runtime.environment()})
     eval_data = {name: parallel.replicate(resident.eval_batches(dataset.splits[name], config.eval_batch_size))
                  for name in dataset.splits if name != "train"}  # train itself is read only if it is resident
     run = Run(config=config, workdir=workdir, dataset=dataset, model=model, task=task, parallel=parallel,

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any, Callable
 
@@ -85,9 +83,3 @@ def run_sweep(config: ml_collections.ConfigDict, spec: str, seeds: int, sweep_di
         say(f"[{i}/{len(grid)}] {name}")
         train(run_config, workdir)
     return directories
-
-
-def report(sweep_dir: Path) -> int:
-    """Writes the sweep's comparison table and plots with `python -m reports.report` (a separate tool, so the
-    training core never depends on the reporting code); returns its exit code."""
-    return subprocess.call([sys.executable, "-m", "reports.report", str(sweep_dir)])

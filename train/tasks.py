@@ -64,11 +64,13 @@ class Task:
         sums = summed(state, batches, self)
         return {"loss": float(sums["loss_sum"] / sums["count"]), "accuracy": float(sums["correct"] / sums["count"])}
 
-    def extras(self, state: Any, batches: dict[str, jax.Array], num_classes: int) -> dict[str, Any]:
-        """What the summary adds: a classifier's confusion matrix on the evaluated split, else the task's name."""
+    def extras(self, state: Any, batches: dict[str, jax.Array], dataset: Any) -> dict[str, Any]:
+        """What the summary adds: a classifier's confusion matrix on the evaluated split (and its class names),
+        else the task's name."""
         if self.name != "classification":
             return {"task": self.name}
-        return {"confusion_matrix": confusion_matrix(state, batches, self, num_classes).tolist()}
+        counts = confusion_matrix(state, batches, self, dataset.num_classes).tolist()
+        return {"confusion_matrix": counts, **({"class_names": list(dataset.class_names)} if dataset.class_names else {})}
 
     def losses(self, outputs: jax.Array, batch: dict[str, jax.Array]) -> jax.Array:
         return cross_entropy(outputs, batch["labels"])

@@ -75,7 +75,7 @@ def figure(workdir: Path, sets: Sequence[str], out: Path, nets: Sequence[str] = 
     line_colours = {"shallow": "k", "eegnet": "#d62728"}
     labels = {"shallow": "ShallowConvNet", "eegnet": "EEGNet"}
     for ax, short in zip(axes[0], sets):
-        rate = uea.SOURCES[SETS[short]["problem"]].sampling_rate
+        rate = uea.sampling_rate(SETS[short]["problem"])
         fs_of = lambda config: rate / config.model.downsample  # noqa: E731
         curves, top, nyquist = {}, 0.0, 0.0
         for net in nets:
@@ -111,7 +111,7 @@ def gain_table(workdir: Path, sets: Sequence[str], nets: Sequence[str] = ("shall
     from experiments.eeg import SETS
     lines = ["| set | network | " + " | ".join(GAIN_BANDS) + " |", "|" + " --- |" * (2 + len(GAIN_BANDS))]
     for short in sets:
-        rate = uea.SOURCES[SETS[short]["problem"]].sampling_rate
+        rate = uea.sampling_rate(SETS[short]["problem"])
         for net in nets:
             runs = sorted((workdir / f"{short}_{net}").glob("seed=*"))
             if not runs:

@@ -232,7 +232,7 @@ def _train(workdir: Path, env: dict | None = None, **extra) -> subprocess.Comple
 
 
 def _params(workdir: Path) -> list[np.ndarray]:
-    from train.checkpoint import read
+    from layerwise import read_checkpoint as read
 
     return [np.asarray(x) for x in jax.tree.leaves(read(workdir / "checkpoints")[1]["params"])]
 

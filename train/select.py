@@ -1,7 +1,8 @@
 """Model selection on validation: keep the best state seen at the validation evaluations, stop when it stalls.
 
 With `select.metric=validation.<name>` every evaluation (`eval_every` steps, and the last step) is
-compared with the best so far (lower is better for losses and errors, higher for accuracy); an
+compared with the best so far (lower is better for losses and errors, higher for accuracy, equal
+accuracies broken by the lower validation loss); an
 improvement is saved in WORKDIR/best, and the final evaluation uses that state. With
 `select.patience=N` training stops after N evaluations without improvement. The record of past
 evaluations is metrics.jsonl itself, truncated to the restored step on resume, so a resumed or
@@ -26,7 +27,7 @@ class Selection:
         config = run.config
         self.key = config.select.metric.removeprefix("validation.")
         self.lower, self.patience = self.key in LOWER_IS_BETTER, config.select.patience
-        self.best_step, self.best_value, self.waited, self.stop = None, None, 0, False
+        self.best_step, self.best_value, self.best_score, self.waited, self.stop = None, None, None, 0, False
         # The two newest bests: after a resume drops one found past the restored step (it is found again),
         # the best up to that step is still there.
         self.checkpointer = Checkpointer(run.workdir / "best", 2, warn=say)
@@ -37,9 +38,10 @@ class Selection:
     def observe(self, step: int, metrics: dict[str, float], state: Any) -> None:
         if self.key not in metrics:
             raise ConfigError(f"select.metric=validation.{self.key}: validation reports {sorted(metrics)}")
-        value = metrics[self.key]
-        if self.best_value is None or (value < self.best_value if self.lower else value > self.best_value):
-            self.best_step, self.best_value, self.waited = step, value, 0
+        value, loss = metrics[self.key], metrics.get("loss", 0.0)  # equal accuracies: the lower loss is better
+        score = (value, loss) if self.lower else (-value, loss)
+        if self.best_value is None or score < self.best_score:
+            self.best_step, self.best_value, self.best_score, self.waited = step, value, score, 0
             if state is not None:
                 self.checkpointer.save(step, state)
         else:

@@ -38,7 +38,8 @@ def _package_file(package: str, suffix: str) -> Path:
     try:
         dist = metadata.distribution(package)
     except metadata.PackageNotFoundError:
-        raise BuildError(f"package {package} is not installed (pip install {package})") from None
+        raise BuildError(f"package {package} is not installed (pip install -e '.[kernels]', or pip install onednn-devel)") \
+            from None
     for file in dist.files or ():
         if str(file).endswith(suffix):
             return Path(dist.locate_file(file)).resolve()

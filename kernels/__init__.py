@@ -67,6 +67,11 @@ def library_path() -> Path | None:
     return _state.get("path") if available() else None  # type: ignore[return-value]
 
 
+def describe() -> str:
+    """What a run records: the library in use, or why there is none."""
+    return str(library_path()) if available() else f"unavailable: {unavailable_reason()}"
+
+
 def resolve(choice: str) -> str:
     """'auto' | 'xla' | 'onednn' -> 'xla' or 'onednn'; raises ValueError for a choice that cannot run."""
     if choice not in CHOICES:

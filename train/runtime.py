@@ -86,6 +86,8 @@ def environment() -> dict[str, Any]:
     """What a reader needs to reproduce or compare a run: versions, devices, host and flags."""
     import jax
 
+    import kernels
+
     devices = jax.devices()
     return {
         "versions": {name: _version(name) for name in
@@ -98,5 +100,6 @@ def environment() -> dict[str, Any]:
         "host": socket.gethostname(),
         "cpu_count": os.cpu_count(),
         "xla_flags": os.environ.get("XLA_FLAGS", ""),
+        "kernel_library": kernels.describe(),
         "command": [_program(), *sys.argv[1:]],
     }

@@ -40,12 +40,13 @@ MODEL_NAMES = {"shallow": "ShallowConvNet", "eegnet": "EEGNet", "deep4": "Deep4"
                "shallow_ea": "ShallowConvNet on Euclidean-aligned trials, best validation step"}
 NOT_DEEP = ("spatial", "features")  # no non-linear hidden layer: not on the network side of the comparison
 # Published test accuracies on the same splits (experiments/EEG.md cites them): the competition's winner
-# and the best figure on the UEA archive's split found in the literature checked.
+# and the best figure on the UEA archive's split found in the literature checked; "not checked" where no
+# source was at hand to confirm a figure.
 PUBLISHED = {
-    "scp1": ("0.887 (Mensh et al. 2004)", "0.932 (MultiRocket, ConvTran paper Table 1)"),
+    "scp1": ("not checked (BCI Competition 2003, data set Ia)", "0.932 (MultiRocket, ConvTran paper Table 1)"),
     "fingers": ("0.84 (Wang et al. 2004)", "0.64 (signature kernels, Toth et al. 2023)"),
     "eyes": ("- (no competition)", "not checked"),
-    "scp2": ("0.544 (Bostanov 2004)", "not checked"),
+    "scp2": ("not checked (BCI Competition 2003, data set Ib)", "not checked"),
     "blink": ("- (no competition)", "not checked"),
 }
 ALL_SETS = ("scp1", "fingers", "eyes", "scp2", "blink")

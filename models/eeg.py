@@ -212,19 +212,22 @@ class RawGRU(_Augmented):
 
 
 class SpatialMeanNet(_Augmented):
-    """Spatial filters -> mean over `windows` equal time segments -> dropout -> linear.
+    """Spatial filters -> mean over `windows` equal time segments -> dropout -> [ELU hidden layer] -> linear.
 
     No square, no rectifier before the average: each output keeps the sign of a slow drift under a
     learned electrode weighting, which is where movement preparation (the lateralised readiness
     potential before a key press) and slow cortical potentials live. ShallowConvNet's square-and-log
-    keeps band power and discards that sign. Linear end to end, so weight decay and dropout are the
-    whole regularisation.
+    keeps band power and discards that sign. With `hidden=0` it is linear end to end; `hidden=H`
+    puts H ELU units (and `hidden_dropout`) between the window means and the read-out, so the
+    classifier can combine the learned slow-potential features non-linearly.
     """
 
     num_classes: int = 2
     spatial: int = 0          # learned spatial filters (electrode weightings); 0: one per electrode
     windows: int = 5          # equal time segments averaged separately
     dropout: float = 0.0
+    hidden: int = 0           # ELU units between the window means and the read-out; 0: none (a linear model)
+    hidden_dropout: float = 0.0
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
@@ -234,5 +237,8 @@ class SpatialMeanNet(_Augmented):
         windows = max(1, min(self.windows, time))
         segment = time // windows
         x = x[:, time - segment * windows:].reshape(batch, windows, segment, spatial).mean(axis=2)
-        x = nn.Dropout(self.dropout, deterministic=not train)(x)
-        return nn.Dense(self.num_classes)(x.reshape((batch, -1)))
+        x = nn.Dropout(self.dropout, deterministic=not train)(x).reshape((batch, -1))
+        if self.hidden:
+            x = nn.elu(nn.Dense(self.hidden, name="hidden")(x))
+            x = nn.Dropout(self.hidden_dropout, deterministic=not train)(x)
+        return nn.Dense(self.num_classes)(x)

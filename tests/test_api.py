@@ -121,5 +121,7 @@ def test_restoring_what_is_not_a_finished_run_raises_typed_exceptions(example, t
     (tmp_path / "config.json").write_text((example[1] / "runs/nb/config.json").read_text())
     with pytest.raises(layerwise.CheckpointError, match="holds no checkpoint"):
         layerwise.restore(tmp_path)
+    with pytest.raises(layerwise.CheckpointError, match="kept no best state"):
+        layerwise.restore(tmp_path, which="best")
     with pytest.raises(layerwise.DataError, match="has no split 'holdout'"):
         example[0]["run"].evaluate("holdout")

@@ -74,14 +74,18 @@ def test_an_experiment_that_adds_a_key_or_replaces_a_group_is_refused():
         experiments.check_schema("bad", config)
 
 
-def test_the_eeg_family_lists_thirty_variants_with_their_descriptions():
+def test_the_eeg_family_lists_thirty_six_variants_with_their_descriptions():
     names = [name for name in experiments.names() if name.startswith("eeg/")]
-    assert len(names) == 30 and "eeg/scp1_shallow" in names and "eeg/fingers_features" in names
+    assert len(names) == 36 and "eeg/scp1_shallow" in names and "eeg/fingers_features" in names
+    assert "eeg/blink_spatial_mlp" in names and "eeg/eyes_shallow_ea" in names  # the recipes chosen on validation
     listing = experiments.listing()
     assert "eeg/scp1_eegnet" in listing and "SelfRegulationSCP1: EEGNet" in listing
     config = experiments.get_config("eeg/fingers_spatial")
     assert config.data.name == "uea/FingerMovements" and config.model.name == "eeg_spatial"
     assert config.model.windows == 5 and config.optimizer.learning_rate == 1e-2 and config.num_steps == 3000
+    recipe = experiments.get_config("eeg/fingers_spatial_mlp")
+    assert recipe.select.metric == "validation.accuracy" and recipe.eval_every == 100 and recipe.model.hidden == 16
+    assert (recipe.data.reference, recipe.data.align) == ("average", "euclidean")
     features = experiments.get_config("eeg/scp1_features")
     assert features.data.name == "uea_features/SelfRegulationSCP1" and features.data.band_high_hz == 40.0
     with pytest.raises(experiments.UnknownExperimentError, match="unknown experiment 'eeg/scp9_shallow'"):

@@ -17,8 +17,9 @@ RAW = [name for name in EEG_EXPERIMENTS if not name.endswith("_features")]
 
 def test_every_set_has_every_model_and_the_feature_pipeline():
     for short in SHAPES:
-        for model in ("shallow", "eegnet", "deep4", "gru", "spatial", "features"):
+        for model in ("shallow", "eegnet", "deep4", "gru", "spatial", "features", "spatial_mlp"):
             assert f"eeg/{short}_{model}" in EEG_EXPERIMENTS
+    assert "eeg/eyes_shallow_ea" in EEG_EXPERIMENTS and "eeg/scp1_shallow_ea" not in EEG_EXPERIMENTS
 
 
 @pytest.mark.parametrize("name", RAW)
@@ -58,6 +59,19 @@ def test_spatial_mean_net_is_linear_so_it_keeps_the_sign_of_a_drift():
     assert variables["params"]["spatial"]["kernel"].shape == (28, 28)   # spatial=0: one filter per electrode
     np.testing.assert_allclose(f(-x) - f(0 * x), -(f(x) - f(0 * x)), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(f(2 * x) - f(0 * x), 2 * (f(x) - f(0 * x)), rtol=1e-5, atol=1e-5)
+
+
+def test_spatial_mean_net_with_a_hidden_layer_is_not_linear_and_stays_linear_without_one():
+    x = jax.random.normal(jax.random.key(0), (3, 50, 28))
+    net = eeg.SpatialMeanNet(num_classes=2, windows=5, hidden=16)
+    variables = net.init(jax.random.key(1), x)
+    assert variables["params"]["hidden"]["kernel"].shape == (5 * 28, 16)
+    assert variables["params"]["Dense_0"]["kernel"].shape == (16, 2)
+    f = lambda v: net.apply(variables, v)  # noqa: E731
+    assert not np.allclose(f(-x) - f(0 * x), -(f(x) - f(0 * x)), rtol=1e-3, atol=1e-3)
+    # The linear model's read-out keeps its name, so hidden=0 is the network it always was.
+    linear = eeg.SpatialMeanNet(num_classes=2, windows=5).init(jax.random.key(1), x)
+    assert set(linear["params"]) == {"spatial", "Dense_0"}
 
 
 def test_models_reject_inputs_that_are_not_batch_time_channels():
@@ -117,14 +131,16 @@ def test_augment_shifts_drops_whole_channels_and_is_off_in_evaluation():
 
 
 @pytest.mark.parametrize("name", ["eeg/scp1_shallow", "eeg/scp1_eegnet", "eeg/scp1_deep4", "eeg/scp1_gru",
-                                  "eeg/scp1_spatial", "eeg/scp1_features"])
+                                  "eeg/scp1_spatial", "eeg/scp1_spatial_mlp", "eeg/scp1_features"])
 def test_a_short_run_learns_on_scp1(name, tmp_path):
     from train import loop, overrides
     config = experiments.get_config(name)
     steps = 100 if name.endswith("_gru") else 60
     overrides.apply(config, [("num_steps", str(steps)), ("log_every", str(steps // 2)),
-                             ("checkpoint_every", str(steps))])
+                             ("checkpoint_every", str(steps)), ("eval_every", str(steps // 2))])
     summary = loop.train_and_evaluate(config, tmp_path)
+    if config.select.metric:   # the recipe scores the state with the best validation accuracy
+        assert summary["selected"]["step"] in (steps // 2, steps)
     train = [m for m in map(__import__("json").loads, (tmp_path / "metrics.jsonl").read_text().splitlines())
              if m["split"] == "train"]
     assert train[-1]["loss"] < train[0]["loss"]

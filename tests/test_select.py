@@ -34,6 +34,15 @@ def test_the_best_validation_state_is_saved_and_scored(tiny_config, tmp_path):
                                    "stopped_early": False}
     assert read(tmp_path / "best")[0] == best["step"]
     np.testing.assert_allclose(summary["splits"]["validation"]["loss"], best["loss"], rtol=1e-6)
+    # From Python: which="best" rebuilds the scored state, the default the newest regular checkpoint.
+    import layerwise
+    chosen, latest = layerwise.restore(tmp_path, which="best"), layerwise.restore(tmp_path)
+    assert (chosen.step, latest.step) == (best["step"], 120)
+    np.testing.assert_allclose(chosen.evaluate("test")["loss"], summary["eval"]["loss"], rtol=1e-5)
+    inputs = chosen.dataset.splits["test"].inputs[:8]
+    assert not np.allclose(chosen.predict(inputs), latest.predict(inputs)) or best["step"] == 120
+    with pytest.raises(layerwise.ConfigError, match="which must be one of latest, best"):
+        layerwise.restore(tmp_path, which="first")
 
 
 def test_patience_stops_after_that_many_evaluations_without_improvement(tiny_config, tmp_path):

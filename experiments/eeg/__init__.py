@@ -1,10 +1,13 @@
-"""EEG: deep networks on raw UEA EEG signals against the classic feature pipeline, as one family of configs.
+"""EEG: deep networks on raw UEA EEG signals against the classic pipelines, as one family of configs.
 
 `eeg/<set>_<model>` is `get_config("<set>_<model>")`: five UEA EEG sets (`scp1`, `scp2`, `fingers`,
-`eyes`, `blink`) times five raw-signal networks and the classic feature pipeline (`features`). The
-settings that depend on the recording (sampling rate, trial length, training-set size) live here,
-once per set, so every model on a set sees the same data, split and step budget. The study's table
-runner (`python -m experiments.eeg.table`) and its filter figure sit beside this file.
+`eyes`, `blink`) times five raw-signal networks and the generic feature pipeline (`features`), plus
+the recipes chosen on validation (`RECIPES`: `<set>_spatial_mlp` on every set, `eyes_shallow_ea`),
+which keep the state with the best validation accuracy (`select.metric`). The settings that depend on
+the recording (sampling rate, trial length, training-set size) live here, once per set, so every
+model on a set sees the same data, split and step budget. Beside this file: the study's table runner
+(`python -m experiments.eeg.table`), the field's classic pipelines (`classic.py`), the filter figure
+(`filters.py`) and the validation curves of rows below chance (`curves.py`).
 """
 
 from __future__ import annotations
@@ -72,6 +75,27 @@ TRAINING: dict[str, dict] = {
     "spatial": {"learning_rate": 1e-2, "weight_decay": 0.0, "num_steps": 3000},
 }
 
+# Recipes chosen on each set's validation split (experiments/EEG.md, "How the recipes were chosen"): a
+# registered model with its options, the trial preprocessing (data/eeg_preprocess.py) and training. They
+# train for a fixed budget, evaluate validation every `eval_every` steps and keep the best state there.
+RECIPES: dict[str, dict] = {
+    # SpatialMeanNet plus one hidden layer of 16 ELU units: learned spatial filters, window means, a
+    # non-linear classifier on them.
+    "spatial_mlp": {
+        "model": "spatial", "options": {"hidden": 16, "hidden_dropout": 0.5},
+        "training": {"learning_rate": 3e-3, "weight_decay": 0.0, "num_steps": 3000, "eval_every": 100},
+        "sets": {"scp1": {}, "scp2": {}, "eyes": {}, "blink": {},
+                 "fingers": {"data": {"reference": "average", "align": "euclidean"}}},
+    },
+    # ShallowConvNet on Euclidean-aligned trials, trained longer: EyesOpenShut's best on validation.
+    "shallow_ea": {
+        "model": "shallow", "options": {},
+        "training": {"learning_rate": 1e-3, "weight_decay": 1e-2, "num_steps": 1000, "eval_every": 25},
+        "sets": {"eyes": {"data": {"align": "euclidean"}}},
+    },
+}
+SELECT_METRIC = "validation.accuracy"
+
 # The classic pipeline's filter band (Hz) and epochs per trial, per set. SCP sets keep the slow
 # potentials (no high-pass): the class is the sign of a drift lasting seconds.
 FEATURES: dict[str, dict] = {
@@ -91,24 +115,36 @@ MODEL_TEXT = {
     "spatial": "learned spatial filters, time-segment means and a linear read-out on the raw signal",
     "features": "softmax regression on hand-crafted time and band-power features (the classic pipeline)",
 }
-VARIANTS = tuple(f"{short}_{model}" for short in SETS for model in MODEL_TEXT)
+RECIPE_TEXT = {
+    "spatial_mlp": "learned spatial filters, time-segment means, 16 ELU hidden units; best step on validation",
+    "shallow_ea": "ShallowConvNet on Euclidean-aligned trials, 1000 steps; best step on validation",
+}
+VARIANTS = (tuple(f"{short}_{model}" for short in SETS for model in MODEL_TEXT)
+            + tuple(f"{short}_{recipe}" for recipe in RECIPES for short in SETS if short in RECIPES[recipe]["sets"]))
 
 
 def _split(variant: str) -> tuple[str, str]:
     short, _, model = variant.partition("_")
-    if short not in SETS or model not in MODEL_TEXT:
+    if variant not in VARIANTS:
         raise ValueError(f"unknown EEG variant {variant!r}; valid: {', '.join(VARIANTS)}")
     return short, model
 
 
 def describe(variant: str) -> str:
     short, model = _split(variant)
-    return f"{SETS[short]['problem']}: {MODEL_TEXT[model]}."
+    return f"{SETS[short]['problem']}: {MODEL_TEXT.get(model) or RECIPE_TEXT[model]}."
 
 
 def get_config(variant: str) -> ml_collections.ConfigDict:
     short, model = _split(variant)
+    if model in RECIPES:
+        return recipe_config(short, model)
     return features_config(short) if model == "features" else raw_config(short, model)
+
+
+def _eval_every(num_steps: int) -> int:
+    """About 24 validation evaluations per run: the curve the table plots for rows below chance."""
+    return max(25, num_steps // 24)
 
 
 def _base(short: str) -> ml_collections.ConfigDict:
@@ -117,7 +153,7 @@ def _base(short: str) -> ml_collections.ConfigDict:
     config.batch_size = settings["batch_size"]
     config.num_steps = settings["num_steps"]
     config.log_every = 50
-    config.eval_every = 0
+    config.eval_every = _eval_every(settings["num_steps"])
     config.checkpoint_every = settings["num_steps"]
     config.keep_checkpoints = 1
     config.eval_batch_size = 512
@@ -147,6 +183,21 @@ def raw_config(short: str, model: str, **overrides) -> ml_collections.ConfigDict
     config.optimizer.weight_decay = training.get("weight_decay", 1e-2)
     if "num_steps" in training:
         config.num_steps = config.checkpoint_every = training["num_steps"]
+        config.eval_every = _eval_every(training["num_steps"])
+    return config
+
+
+def recipe_config(short: str, recipe: str) -> ml_collections.ConfigDict:
+    """`RECIPES[recipe]` on set `short`: `raw_config` plus its trial preprocessing, training and model selection."""
+    settings = RECIPES[recipe]
+    config = raw_config(short, settings["model"], **settings["options"])
+    config.data.update(settings["sets"][short].get("data", {}))
+    training = settings["training"]
+    config.optimizer.learning_rate = training["learning_rate"]
+    config.optimizer.weight_decay = training["weight_decay"]
+    config.num_steps = config.checkpoint_every = training["num_steps"]
+    config.eval_every = training["eval_every"]
+    config.select.metric = SELECT_METRIC
     return config
 
 
@@ -159,6 +210,6 @@ def features_config(short: str) -> ml_collections.ConfigDict:
     config.optimizer.name = "adamw"
     config.optimizer.learning_rate = 1e-2
     config.optimizer.weight_decay = 1e-1
-    config.num_steps = 1000
-    config.checkpoint_every = 1000
+    config.num_steps = config.checkpoint_every = 1000
+    config.eval_every = _eval_every(config.num_steps)
     return config

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from analysis import cka, pictures
-from analysis.layers import AnalysisError, Options, _Network, _input_views, _split_arrays, variables_of
+from analysis.layers import AnalysisError, Options, _Network, _split_arrays, raw_input_full, variables_of
 from analysis.activations import batched
 from analysis.examples import classification_parts, language_model_parts
 
@@ -27,8 +27,7 @@ def layer_grams(run: Any, options: Options) -> tuple[list[str], list[Any]]:
     make_parts = language_model_parts if network.language_model else classification_parts
     part = make_parts(run.dataset, options.train_examples, options.cka_examples)["cka"]
     full = batched(network.full, variables, _split_arrays(run, part, network.uses_lengths), options.batch_size)
-    raw = _input_views(run, part, options.grid, np.zeros(0, np.int32))
-    raw = raw.get("vector", raw.get("flat"))
+    raw = raw_input_full(run, part)
     names, grams = [], []
     if raw is not None:
         names.append("input")

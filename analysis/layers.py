@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import time
-from typing import Any
+from typing import Any, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -150,6 +150,14 @@ def _input_views(run: Any, part: Part, cells: int, time_steps: np.ndarray) -> di
     return out
 
 
+def raw_input_full(run: Any, part: Part) -> np.ndarray | None:
+    """The raw input of a part as CKA reads it: one-hot characters, or every value flattened; None for token ids."""
+    if part.positions is not None:
+        return _input_views(run, part, 1, np.zeros(0, np.int32))["vector"]
+    inputs = run.dataset.splits[part.split].inputs[part.rows]
+    return inputs.reshape(len(inputs), -1).astype(np.float32) if np.issubdtype(inputs.dtype, np.floating) else None
+
+
 def _regroup(flat: dict[str, np.ndarray], language_model: bool) -> dict[str, dict[str, np.ndarray]]:
     """{"layer|view": [rows, (P,) d]} -> {layer: {view: [examples, d]}}."""
     out: dict[str, dict[str, np.ndarray]] = {}
@@ -159,6 +167,29 @@ def _regroup(flat: dict[str, np.ndarray], language_model: bool) -> dict[str, dic
             value = value.reshape(-1, value.shape[-1])
         out.setdefault(name, {})[view] = value
     return out
+
+
+def probe_features(run: Any, network: _Network, nets: dict[str, Any], parts: dict[str, Part], chosen: Sequence[str],
+                   options: Options) -> tuple[dict[str, Any], np.ndarray]:
+    """({network: {part: {layer: {view: [examples, d]}}}} for the train, validation and test parts, with the raw
+    input as the layer 'input' of both networks; the trained network's outputs on the test part)."""
+    features: dict[str, dict[str, dict[str, dict[str, np.ndarray]]]] = {net: {} for net in nets}
+    outputs = None
+    for part_name in ("train", "validation", "test"):
+        part = parts[part_name]
+        arrays = _split_arrays(run, part, network.uses_lengths)
+        for net in nets:
+            flat = batched(network.probe_views, nets[net], arrays, options.batch_size)
+            if net == "trained" and part_name == "test":
+                outputs = flat["|outputs"]
+            features[net][part_name] = {k: v for k, v in _regroup(
+                {k: v for k, v in flat.items() if not k.startswith("|")}, network.language_model).items()
+                if k in chosen}
+        raw = _input_views(run, part, options.grid, network.time_steps)
+        if raw:
+            for net in nets:
+                features[net][part_name] = {"input": raw, **features[net][part_name]}
+    return features, outputs
 
 
 def analyse(run: Any, options: Options = Options(), say=lambda message: None) -> Analysis:
@@ -181,22 +212,7 @@ def analyse(run: Any, options: Options = Options(), say=lambda message: None) ->
     parts = make_parts(dataset, options.train_examples, options.cka_examples)
 
     # Activations: pooled views of every layer for the probe parts, both networks.
-    features: dict[str, dict[str, dict[str, dict[str, np.ndarray]]]] = {net: {} for net in NETWORKS}
-    outputs = {}
-    for part_name in ("train", "validation", "test"):
-        part = parts[part_name]
-        arrays = _split_arrays(run, part, network.uses_lengths)
-        for net in NETWORKS:
-            flat = batched(network.probe_views, nets[net], arrays, options.batch_size)
-            if net == "trained" and part_name == "test":
-                outputs = flat["|outputs"]
-            features[net][part_name] = {k: v for k, v in _regroup(
-                {k: v for k, v in flat.items() if not k.startswith("|")}, network.language_model).items()
-                if k in chosen}
-        raw = _input_views(run, part, options.grid, network.time_steps)
-        if raw:
-            for net in NETWORKS:
-                features[net][part_name] = {"input": raw, **features[net][part_name]}
+    features, outputs = probe_features(run, network, nets, parts, chosen, options)
     layers = [name for name in ("input", *chosen) if name in features["trained"]["test"]]
     timings["activations"] = time.perf_counter() - clock
     say(f"activations of {len(layers)} layers, 2 networks: {timings['activations']:.1f}s")
@@ -236,15 +252,12 @@ def analyse(run: Any, options: Options = Options(), say=lambda message: None) ->
     part = parts["cka"]
     arrays = _split_arrays(run, part, network.uses_lengths)
     grams: dict[str, list[jax.Array]] = {}
-    raw = _input_views(run, part, options.grid, np.zeros(0, np.int32))
-    raw_full = raw.get("vector", raw.get("flat"))
-    if raw_full is None and "input" in layers:
-        raw_full = run.dataset.splits[part.split].inputs[part.rows].reshape(len(part.rows), -1)
+    raw = raw_input_full(run, part)
     for net in NETWORKS:
         full = batched(network.full, nets[net], arrays, options.batch_size)
         grams[net] = []
         for name in layers:
-            value = raw_full if name == "input" else full[name]
+            value = raw if name == "input" else full[name]
             grams[net].append(cka.centred_gram(jnp.asarray(value.reshape(len(part), -1))))
         del full
     matrices = {"trained": cka.matrix(grams["trained"]), "init": cka.matrix(grams["init"]),

@@ -136,7 +136,8 @@ def section(spec: Spec, reports: list[dict[str, Any]], summaries: list[dict[str,
     accuracy = [s["eval"]["accuracy"] for s in summaries]
     what = f"`{spec.experiment}`" + (" with " + ", ".join(f"`{k}={v}`" for k, v in spec.overrides)
                                      if spec.overrides else "")
-    lines.append(f"{what}{': ' + spec.note if spec.note else ''}. {len(reports)} seed(s), "
+    seeds = f"{len(reports)} seed{'s' if len(reports) > 1 else ''}"
+    lines.append(f"{what}{': ' + spec.note if spec.note else ''}. {seeds}, "
                  f"{summaries[0]['steps']} steps, test accuracy {_mean_std(accuracy)} (`summary.json`).")
     lines.append("")
     for target in first["targets"]:
@@ -164,13 +165,15 @@ def section(spec: Spec, reports: list[dict[str, Any]], summaries: list[dict[str,
         lines.append("")
         trained_means = [statistics.mean(per_layer[n][0]) for n in hidden]
         init_means = [statistics.mean(per_layer[n][1]) for n in hidden]
-        drop, where = _largest_drop(trained_means, hidden)
-        verdict = "yes" if drop <= 0.002 else f"no (largest fall {drop:.3f}, {where})"
-        lines.append(f"- {title}: trained probe accuracy rises monotonically with depth (to within 0.002): "
-                     f"**{verdict}**; from {trained_means[0]:.3f} ({hidden[0]}) to {trained_means[-1]:.3f} "
-                     f"({hidden[-1]}), best {max(trained_means):.3f} ({hidden[trained_means.index(max(trained_means))]}).")
-        lines.append(f"- {title}: at initialisation from {init_means[0]:.3f} to {init_means[-1]:.3f} "
-                     f"(range {min(init_means):.3f}-{max(init_means):.3f}).")
+        if len(hidden) > 1:
+            drop, where = _largest_drop(trained_means, hidden)
+            verdict = "yes" if drop <= 0.002 else f"no (largest fall {drop:.3f}, {where})"
+            best = max(trained_means)
+            lines.append(f"- {title}: trained probe accuracy rises monotonically with depth (to within 0.002): "
+                         f"**{verdict}**; from {trained_means[0]:.3f} ({hidden[0]}) to {trained_means[-1]:.3f} "
+                         f"({hidden[-1]}), best {best:.3f} ({hidden[trained_means.index(best)]}).")
+            lines.append(f"- {title}: at initialisation from {init_means[0]:.3f} ({hidden[0]}) to "
+                         f"{init_means[-1]:.3f} ({hidden[-1]}), range {min(init_means):.3f}-{max(init_means):.3f}.")
         if "input" in per_layer:
             lines.append(f"- {title}: the raw input's own probe: {statistics.mean(per_layer['input'][0]):.3f}.")
         lines.append("")
@@ -183,7 +186,8 @@ def section(spec: Spec, reports: list[dict[str, Any]], summaries: list[dict[str,
     figures = _figures(spec, reports, seed_cka, images)
     lines += [f"![{spec.label}: {caption}]({Path(_relative(path, page_dir))})" for caption, path in figures]
     seconds = first.get("seconds", {})
-    lines += ["", "Analysis stages (seed 0, seconds): " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()), ""]
+    lines += ["", "Analysis stages of seed 0 in seconds (on a shared, loaded machine; see Speed): "
+              + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()), ""]
     return "\n".join(lines)
 
 
@@ -222,7 +226,7 @@ def _figures(spec: Spec, reports: list[dict[str, Any]], seed_cka: list[dict[str,
         axis.legend(fontsize=8)
     if seed_cka:
         axis = axes[0][-1]
-        all_names = [e["name"] for e in first["layers"]]
+        all_names = [e["name"] for e in first["layers"] if all(e["name"] in c["rows"] for c in seed_cka)]
         values = np.array([[c["cka"][c["rows"].index(n)][c["columns"].index(n)] for n in all_names]
                            for c in seed_cka])
         axis.errorbar(np.arange(len(all_names)), values.mean(0), yerr=values.std(0), marker="o", capsize=3)

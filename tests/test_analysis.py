@@ -150,3 +150,30 @@ def test_eeg_filter_banks_are_found_by_role_and_their_responses_are_right():
     assert response[0, np.argmin(np.abs(freqs - fs / 8))] == pytest.approx(0.0, abs=1e-9)   # and its first null
     _, profile = eeg.gain_profile(np.random.default_rng(0).normal(size=(9, 4)), fs)
     assert profile.mean() == pytest.approx(1.0)
+
+
+def _fake_report(workdir, trained, init):
+    def entry(name, t, i):
+        return {"name": name, "shape": [4], "view": "vector",
+                "probes": {"class": {"vector": {"trained": {"test_accuracy": t}, "init": {"test_accuracy": i}}}}}
+    layers = [entry("input", 0.5, 0.5)] + [entry(f"dense{k + 1}", t, i) for k, (t, i) in enumerate(zip(trained, init))]
+    return {"workdir": str(workdir), "targets": ["class"], "layers": layers, "seconds": {"probes": 1.0}}
+
+
+def test_results_page_states_whether_probe_accuracy_rises_with_depth(tmp_path):
+    from analysis import page
+    spec = page.Spec("toy", "digits_mlp", 2)
+    summaries = [{"eval": {"accuracy": 0.9}, "steps": 10}] * 2
+    rising = [_fake_report(tmp_path, [0.6, 0.7, 0.8], [0.6, 0.6, 0.6]), _fake_report(tmp_path, [0.6, 0.72, 0.82],
+                                                                                         [0.6, 0.6, 0.6])]
+    text = page.section(spec, rising, summaries, [], tmp_path / "images", tmp_path)
+    assert "rises monotonically with depth (to within 0.002): **yes**" in text
+    assert "| dense2 | 4 | vector | 0.710 ± 0.014 | 0.600 ± 0.000 | - |" in text
+    falling = [_fake_report(tmp_path, [0.8, 0.7, 0.75], [0.6, 0.5, 0.4])] * 2
+    text = page.section(spec, falling, summaries, [], tmp_path / "images", tmp_path)
+    assert "**no (largest fall 0.100, dense1 → dense2)**" in text
+    assert (tmp_path / "images" / "toy_probes.png").read_bytes()[:4] == b"\x89PNG"
+    path = tmp_path / "LAYERS.md"
+    path.write_text(f"intro\n{page.BEGIN}\nold\n{page.END}\noutro\n")
+    page.rewrite(path, "new")
+    assert path.read_text() == f"intro\n{page.BEGIN}\nnew\n{page.END}\noutro\n"

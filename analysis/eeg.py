@@ -85,7 +85,7 @@ def run_filters(run: Any, path: Path, title: str = "") -> Path | None:
     _, response = frequency_responses(temporal, fs)
     each = response ** 2 / (response ** 2).mean(axis=1, keepdims=True)
     figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2), gridspec_kw={"width_ratios": [1.6, 1]})
-    top = 1.15 * max(float(np.percentile(each, 99)), float(trained_gain.max()), float(initial_gain.max()))
+    top = 1.6 * max(float(trained_gain.max()), float(initial_gain.max()))   # single filters may leave the frame
     _shade_bands(left, fs, top)
     for curve in each:
         left.plot(freqs, curve, color="C0", lw=0.7, alpha=0.35)
@@ -93,7 +93,7 @@ def run_filters(run: Any, path: Path, title: str = "") -> Path | None:
     left.plot(freqs, initial_gain, color="C3", ls="--", lw=1.5, label="mean at initialisation")
     left.set(xlim=(0, fs / 2), ylim=(0, top), xlabel="frequency (Hz)", ylabel="relative gain |H|² (mean 1)",
              title=f"{title}: temporal filters ({temporal.shape[0]} taps at {fs:g} Hz)")
-    left.legend(fontsize=8, loc="upper right")
+    left.legend(fontsize=8, loc="lower right")
     image = right.imshow(spatial, cmap="RdBu_r", vmin=-np.abs(spatial).max(), vmax=np.abs(spatial).max(),
                          aspect="auto")
     right.set(xlabel="spatial filter", ylabel="electrode", title=f"spatial filters ({name}/spatial)")
@@ -146,7 +146,8 @@ def figure(workdir: Path, sets: Sequence[str], out: Path, nets: Sequence[str] = 
         axis.set(xlim=(0, nyquist), ylim=(0, top), xlabel="frequency (Hz)", ylabel="relative gain |H|² (mean 1)",
                  title=SETS[short]["problem"])
         axis.legend(loc="lower center", fontsize=7.5)
-    figure_.suptitle("First-layer temporal filters: where their gain lies after training, against the feature bands")
+    figure_.suptitle("First-layer temporal filters: where their gain lies after training, against the feature bands",
+                     fontsize=10)
     save(figure_, Path(out))
 
 

@@ -11,7 +11,6 @@ input. CKA reads the full, flattened layers of a fixed subset of the evaluation 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import time
 from typing import Any, Sequence
 
@@ -192,6 +191,48 @@ def probe_features(run: Any, network: _Network, nets: dict[str, Any], parts: dic
     return features, outputs
 
 
+def _probe_layers(features: dict[str, Any], parts: dict[str, Part], layers: Sequence[str],
+                  shapes: dict[str, tuple[int, ...]], dataset: Any, language_model: bool) -> list[dict[str, Any]]:
+    """One entry per layer: its shape and the probe results of every target, view and network (the input is the
+    same for both networks), with the headline view's accuracies on top."""
+    targets = list(parts["train"].targets)
+    num_classes = {"class": dataset.num_classes, "next_character": dataset.num_classes, "inside_word": 2}
+    input_shape = (dataset.num_classes,) if language_model else dataset.input_shape  # characters: one-hot
+    entries = []
+    for name in layers:
+        entry: dict[str, Any] = {"name": name, "shape": list(shapes.get(name, input_shape)), "probes": {}}
+        probed = [v for v in features["trained"]["train"][name] if v not in ("max", "steps")]
+        for target in targets:
+            for view in probed:
+                for net in (("trained",) if name == "input" else NETWORKS):
+                    data = [(features[net][p][name][view], parts[p].targets[target])
+                            for p in ("train", "validation", "test")]
+                    result = probes.fit(*data, num_classes[target])
+                    entry["probes"].setdefault(target, {}).setdefault(view, {})[net] = result.as_dict()
+        entry["view"] = main_view({v: 0 for v in probed})
+        headline = entry["probes"][targets[0]][entry["view"]]
+        entry["probe_train_accuracy"] = headline["trained"]["train_accuracy"]
+        entry["probe_test_accuracy"] = headline["trained"]["test_accuracy"]
+        entry["init_test_accuracy"] = headline.get("init", headline["trained"])["test_accuracy"]
+        entries.append(entry)
+    return entries
+
+
+def _cka_matrices(run: Any, network: _Network, nets: dict[str, Any], part: Part, layers: Sequence[str],
+                  options: Options) -> dict[str, np.ndarray]:
+    """Linear CKA between the full, flattened layers of `part`: trained x trained, init x init, trained x init."""
+    arrays = _split_arrays(run, part, network.uses_lengths)
+    raw = raw_input_full(run, part)
+    grams: dict[str, list[jax.Array]] = {}
+    for net in NETWORKS:
+        full = batched(network.full, nets[net], arrays, options.batch_size)
+        grams[net] = [cka.centred_gram(jnp.asarray((raw if name == "input" else full[name]).reshape(len(part), -1)))
+                      for name in layers]
+        del full
+    return {"trained": cka.matrix(grams["trained"]), "init": cka.matrix(grams["init"]),
+            "trained_vs_init": cka.matrix(grams["trained"], grams["init"])}
+
+
 def analyse(run: Any, options: Options = Options(), say=lambda message: None) -> Analysis:
     """Probes, CKA and time curves for `run` (an `analysis._run.Run`)."""
     dataset = run.dataset
@@ -217,58 +258,21 @@ def analyse(run: Any, options: Options = Options(), say=lambda message: None) ->
     timings["activations"] = time.perf_counter() - clock
     say(f"activations of {len(layers)} layers, 2 networks: {timings['activations']:.1f}s")
 
-    # Probes: every layer, view and target; the input is the same for both networks.
     clock = time.perf_counter()
-    targets = list(parts["train"].targets)
-    num_classes = {"class": dataset.num_classes, "next_character": dataset.num_classes, "inside_word": 2}
-    entries = []
-    for name in layers:
-        input_shape = (dataset.num_classes,) if network.language_model else dataset.input_shape  # one-hot characters
-        entry: dict[str, Any] = {"name": name, "shape": list(shapes.get(name, input_shape)), "probes": {}}
-        for target in targets:
-            for view, train_x in features["trained"]["train"][name].items():
-                if view in ("max", "steps"):
-                    continue
-                for net in (("trained",) if name == "input" else NETWORKS):
-                    f = features[net]
-                    result = probes.fit((train_x if net == "trained" else f["train"][name][view],
-                                         parts["train"].targets[target]),
-                                        (f["validation"][name][view], parts["validation"].targets[target]),
-                                        (f["test"][name][view], parts["test"].targets[target]),
-                                        num_classes[target])
-                    entry["probes"].setdefault(target, {}).setdefault(view, {})[net] = result.as_dict()
-        view = main_view({v: 0 for v in features["trained"]["train"][name] if v not in ("max", "steps")})
-        entry["view"] = view
-        headline = entry["probes"][targets[0]][view]
-        entry["probe_train_accuracy"] = headline["trained"]["train_accuracy"]
-        entry["probe_test_accuracy"] = headline["trained"]["test_accuracy"]
-        entry["init_test_accuracy"] = headline.get("init", headline["trained"])["test_accuracy"]
-        entries.append(entry)
+    entries = _probe_layers(features, parts, layers, shapes, dataset, network.language_model)
     timings["probes"] = time.perf_counter() - clock
     say(f"probes: {timings['probes']:.1f}s")
 
-    # CKA between the full layers of a fixed subset of the evaluation split.
     clock = time.perf_counter()
-    part = parts["cka"]
-    arrays = _split_arrays(run, part, network.uses_lengths)
-    grams: dict[str, list[jax.Array]] = {}
-    raw = raw_input_full(run, part)
-    for net in NETWORKS:
-        full = batched(network.full, nets[net], arrays, options.batch_size)
-        grams[net] = []
-        for name in layers:
-            value = raw if name == "input" else full[name]
-            grams[net].append(cka.centred_gram(jnp.asarray(value.reshape(len(part), -1))))
-        del full
-    matrices = {"trained": cka.matrix(grams["trained"]), "init": cka.matrix(grams["init"]),
-                "trained_vs_init": cka.matrix(grams["trained"], grams["init"])}
+    matrices = _cka_matrices(run, network, nets, parts["cka"], layers, options)
     for i, entry in enumerate(entries):
         entry["cka"] = {"trained": matrices["trained"][i].round(4).tolist(),
                         "init": matrices["init"][i].round(4).tolist(),
                         "trained_vs_init": round(float(matrices["trained_vs_init"][i, i]), 4)}
     timings["cka"] = time.perf_counter() - clock
-    say(f"CKA on {len(part)} examples: {timings['cka']:.1f}s")
+    say(f"CKA on {len(parts['cka'])} examples: {timings['cka']:.1f}s")
 
+    targets = list(parts["train"].targets)
     report: dict[str, Any] = {
         "workdir": str(run.workdir), "experiment": run.config.experiment, "step": int(run.step),
         "seed": int(run.config.seed), "data": dataset.name, "task": dataset.task, "targets": targets,

@@ -125,9 +125,12 @@ def test_captured_logits_equal_the_models_own_output(case):
 def test_taps_leave_training_untouched():
     model, shape, _, _ = CASES["cnn"]
     variables = jax.jit(model.init)(jax.random.key(0), jnp.zeros((1, *shape)))
-    assert set(variables) == {"params"}                               # nothing sown at init or in plain apply
-    out = model.apply(variables, jnp.ones((2, *shape)), train=True, rngs={"dropout": jax.random.key(1)})
-    assert out.shape == (2, 10)
+    assert set(variables) == {"params"}                               # init records no taps
+    x = jnp.ones((2, *shape))
+    plain = jax.jit(lambda v: model.apply(v, x))(variables)            # nothing mutable: a plain array comes back
+    tapped, taps = jax.jit(lambda v: model.apply(v, x, mutable=["layers"]))(variables)
+    np.testing.assert_array_equal(plain, tapped)
+    assert set(taps["layers"]) == {"conv1", "conv2", "dense1", "logits"}
 
 
 def test_flatten_taps_names_by_last_component_unless_ambiguous():

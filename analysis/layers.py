@@ -234,7 +234,7 @@ def _cka_matrices(run: Any, network: _Network, nets: dict[str, Any], part: Part,
 
 
 def analyse(run: Any, options: Options = Options(), say=lambda message: None) -> Analysis:
-    """Probes, CKA and time curves for `run` (an `analysis._run.Run`)."""
+    """Probes, CKA and time curves for `run` (a `layerwise.Restored`)."""
     dataset = run.dataset
     if dataset.task not in ("classification", "language_model"):
         raise AnalysisError(f"run {run.workdir} is a {dataset.task} run; layer probes need classes "

@@ -50,7 +50,7 @@ def parse_flags(argv: Sequence[str]) -> list[str]:
 
 def main(argv: Sequence[str]) -> None:
     logging.set_verbosity(logging.WARNING)
-    from analysis import _run
+    from analysis import run as runs
     from analysis.layers import AnalysisError, Options
     arguments = argv[1:]
     if FLAGS.compare:
@@ -71,7 +71,7 @@ def main(argv: Sequence[str]) -> None:
     try:
         if FLAGS.compare:
             from analysis import compare, outputs
-            first, second = (_run.restore(Path(w)) for w in arguments)
+            first, second = (runs.restore(Path(w)) for w in arguments)
             result = compare.compare(first, second, options)
             out = Path(FLAGS.out or Path(arguments[0]) / "analysis")
             name = f"cka_vs_{compare.label(Path(arguments[1]))}"
@@ -82,7 +82,7 @@ def main(argv: Sequence[str]) -> None:
             return
         from analysis import outputs
         from analysis.layers import analyse
-        run = _run.restore(Path(FLAGS.workdir))
+        run = runs.restore(Path(FLAGS.workdir))
         analysis = analyse(run, options, say)
         out = Path(FLAGS.out or Path(FLAGS.workdir) / "analysis")
         if FLAGS.pictures:
@@ -90,7 +90,7 @@ def main(argv: Sequence[str]) -> None:
         else:
             analysis.report["pictures"] = []
             outputs.write_json(analysis.report, out / "layers.json")
-    except (_run.RunError, AnalysisError) as error:
+    except (*runs.ERRORS, AnalysisError) as error:
         fail(str(error))
     print(outputs.table(analysis.report))
     say(f"analysis of {FLAGS.workdir}: {time.perf_counter() - start:.1f}s; {out / 'layers.json'}")

@@ -85,24 +85,24 @@ def train_missing(root: Path, spec: Spec, say) -> None:
 
 
 def analyse_missing(directories: Sequence[Path], force: bool, say) -> None:
-    from analysis import _run, outputs
+    from analysis import run as runs, outputs
     from analysis.layers import Options, analyse
     for workdir in directories:
         if (workdir / "analysis" / "layers.json").exists() and not force:
             continue
-        run = _run.restore(workdir)
+        run = runs.restore(workdir)
         analysis = analyse(run, Options(), say)
         outputs.save(run, analysis, workdir / "analysis", 500, say)
 
 
 def cross_cka(first: Path, second: Path, force: bool) -> dict[str, Any]:
     """The layer-to-layer CKA of two runs, cached beside the first run."""
-    from analysis import _run, compare
+    from analysis import run as runs, compare
     from analysis.layers import Options
     path = first / "analysis" / f"cka_vs_{compare.label(second)}.json"
     if path.exists() and not force:
         return json.loads(path.read_text())
-    result = compare.compare(_run.restore(first), _run.restore(second), Options())
+    result = compare.compare(runs.restore(first), runs.restore(second), Options())
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=1) + "\n")
     return result

@@ -29,11 +29,11 @@ def main(argv: Sequence[str]) -> None:
     logging.set_verbosity(logging.WARNING)
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
-    from analysis import _run, probes
+    from analysis import run as runs, probes
     from analysis.examples import classification_parts
     from analysis.layers import Options, _Network, main_view, probe_features, variables_of
 
-    run = _run.restore(WORKDIR.value)
+    run = runs.restore(WORKDIR.value)
     options = Options(train_examples=TRAIN_EXAMPLES.value)
     network = _Network(run, options)
     nets = {"trained": variables_of(run.state)}

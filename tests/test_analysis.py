@@ -87,8 +87,6 @@ def _model(name, num_classes, **kwargs):
 
 CASES = {
     "cnn": (_model("cnn", 10, features=(4, 8), hidden=16), (8, 8, 1), np.float32, ["conv1", "conv2", "dense1"]),
-    "vgg": (_model("vgg", 10, features=(4, 8), convs_per_stage=1, hidden=16), (12, 12, 1), np.float32,
-            ["conv1", "conv2", "dense1"]),
     "resnet": (_model("resnet", 10, blocks_per_stage=1), (8, 8, 1), np.float32, ["stem", "block1", "block2", "block3"]),
     "mlp": (_model("mlp", 10, depth=3, width=16), (8, 8, 1), np.float32, ["dense1", "dense2", "dense3"]),
     "gru": (_model("rnn_classifier", 3, cell="gru", hidden=8, bidirectional=True), (7, 4), np.float32, ["rnn1"]),
@@ -151,7 +149,7 @@ def test_eeg_filter_banks_are_found_by_role_and_their_responses_are_right():
     freqs, response = eeg.frequency_responses(np.full((8, 1), 1 / 8), fs)
     assert response[0, 0] == pytest.approx(1.0)                               # a moving average's DC gain
     assert response[0, np.argmin(np.abs(freqs - fs / 8))] == pytest.approx(0.0, abs=1e-9)   # and its first null
-    _, profile = eeg.gain_profile(np.random.default_rng(0).normal(size=(9, 4)), fs)
+    _, profile = eeg.energy_share(np.random.default_rng(0).normal(size=(9, 4)), fs)
     assert profile.mean() == pytest.approx(1.0)
 
 
@@ -180,3 +178,14 @@ def test_results_page_states_whether_probe_accuracy_rises_with_depth(tmp_path):
     path.write_text(f"intro\n{page.BEGIN}\nold\n{page.END}\noutro\n")
     page.rewrite(path, "new")
     assert path.read_text() == f"intro\n{page.BEGIN}\nnew\n{page.END}\noutro\n"
+
+
+def test_language_model_taps_every_step_of_its_fused_lstm():
+    model = _model("rnn_lm", 11, hidden=8, embed_dim=4)
+    tokens = jnp.asarray(np.random.default_rng(6).integers(0, 11, (3, 9)), jnp.int32)
+    variables = jax.jit(model.init)(jax.random.key(0), tokens)
+    plain = jax.jit(lambda v: model.apply(v, tokens))(variables)
+    _, layers, steps = jax.jit(make_forward(model, False))(variables, tokens, None)
+    assert {k: v.shape for k, v in steps.items()} == {"embed": (3, 9, 4), "rnn1": (3, 9, 8), "logits": (3, 9, 11)}
+    np.testing.assert_allclose(steps["logits"], plain, rtol=1e-5, atol=1e-5)
+    assert set(layers) == {"rnn1"}                                     # the state after the whole sequence

@@ -25,11 +25,10 @@ def _analysis(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> Path:
+    """A tiny digits_cnn trained in this process (the same files as `python -m train`)."""
+    import layerwise
     workdir = tmp_path_factory.mktemp("run")
-    result = subprocess.run([sys.executable, "-m", "train", "--experiment=digits_cnn", f"--workdir={workdir}",
-                             *[f"--config.{k}={v}" for k, v in tiny_overrides().items()]],
-                            cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr
+    layerwise.run(layerwise.experiment("digits_cnn", **tiny_overrides()), workdir, progress="plain")
     return workdir
 
 
@@ -62,44 +61,50 @@ def test_analysis_writes_layers_json_pngs_and_tensorboard(trained):
     assert "| conv1 | 8x8x8 | grid |" in result.stdout
 
 
-def test_compare_draws_layer_to_layer_cka(trained):
-    out = trained / "compare"
-    result = _analysis("--compare", str(trained), str(trained), f"--out={out}", "--cka_examples=100")
-    assert result.returncode == 0, result.stderr
-    (json_path,) = out.glob("cka_vs_*.json")
-    compared = json.loads(json_path.read_text())
+def test_compare_draws_layer_to_layer_cka(trained, tmp_path):
+    from analysis import compare, run as runs
+    from analysis.layers import Options
+    run = runs.restore(trained)
+    compared = compare.compare(run, run, Options(cka_examples=100))
     assert compared["rows"] == compared["columns"] == LAYERS
     np.testing.assert_allclose(np.diag(compared["cka"]), 1.0, atol=1e-3)   # a run against itself
-    assert json_path.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
+    assert compare.draw(compared, tmp_path / "cka.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def _bad_inputs(trained: Path, tmp: Path) -> dict[str, tuple[list[str], str]]:
-    no_checkpoint = tmp / "no_checkpoint"
-    no_checkpoint.mkdir()
-    shutil.copy(trained / "config.json", no_checkpoint / "config.json")
-    no_data = tmp / "no_data"
-    shutil.copytree(trained, no_data, ignore=shutil.ignore_patterns("analysis", "compare"))
-    recorded = json.loads((no_data / "config.json").read_text())
-    recorded["config"]["data"].update(name="fashion_mnist", source_dir=str(tmp / "nowhere"))
-    (no_data / "config.json").write_text(json.dumps(recorded))
-    return {
-        "no run": ([f"--workdir={tmp / 'empty'}"], "holds no run"),
-        "no checkpoint": ([f"--workdir={no_checkpoint}"], "has no checkpoint yet"),
-        "unknown layer": ([f"--workdir={trained}", "--layers=conv9"],
-                          "unknown layer 'conv9'; layers of this run: input, conv1, conv2, dense1, logits"),
-        "data missing": ([f"--workdir={no_data}"], "is not available: data set 'fashion_mnist'"),
-        "compare one run": (["--compare", str(trained)], "--compare takes exactly two run directories"),
-    }
+def _no_checkpoint(trained: Path, tmp: Path) -> Path:
+    directory = tmp / "no_checkpoint"
+    directory.mkdir()
+    shutil.copy(trained / "config.json", directory / "config.json")
+    return directory
+
+
+def _no_data(trained: Path, tmp: Path) -> Path:
+    directory = tmp / "no_data"
+    shutil.copytree(trained, directory, ignore=shutil.ignore_patterns("analysis"))
+    recorded = json.loads((directory / "config.json").read_text())
+    recorded["config"]["data"].update(name="npz", path=str(tmp / "deleted.npz"))   # a data file since deleted
+    (directory / "config.json").write_text(json.dumps(recorded))
+    return directory
 
 
 def test_bad_input_is_one_line_and_exit_2(trained, tmp_path):
+    result = _analysis(f"--workdir={_no_checkpoint(trained, tmp_path)}")
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2, result.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "holds no checkpoint" in lines[0], result.stderr
+
+
+def test_every_bad_input_raises_an_error_the_command_reports_in_one_line(trained, tmp_path):
+    """What the command turns into `error: <message>` and exit 2 (the case above runs it end to end)."""
+    from analysis import run as runs
+    from analysis.layers import AnalysisError, Options, analyse
     (tmp_path / "empty").mkdir()
-    cases = _bad_inputs(trained, tmp_path)
-    processes = {name: subprocess.Popen([sys.executable, "-m", "analysis", *args], cwd=ROOT, text=True,
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-                 for name, (args, _) in cases.items()}
-    for name, process in processes.items():
-        _, stderr = process.communicate(timeout=600)
-        lines = stderr.strip().splitlines()
-        assert process.returncode == 2, (name, stderr)
-        assert len(lines) == 1 and lines[0].startswith("error: ") and cases[name][1] in lines[0], (name, stderr)
+    cases = {tmp_path / "empty": "holds no config.json", _no_checkpoint(trained, tmp_path): "holds no checkpoint",
+             _no_data(trained, tmp_path): f"--config.data.path={tmp_path / 'deleted.npz'} does not exist"}
+    for workdir, expected in cases.items():
+        with pytest.raises(runs.ERRORS) as error:
+            runs.restore(workdir)
+        assert expected in str(error.value) and "\n" not in str(error.value)
+    with pytest.raises(AnalysisError, match="^unknown layer 'conv9'; layers of this run: input, conv1, conv2, "
+                                            "dense1, logits$"):
+        analyse(runs.restore(trained), Options(layers=("conv9",)))

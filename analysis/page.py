@@ -42,14 +42,16 @@ class Spec:
 SPECS = (
     Spec("digits_cnn", "digits_cnn", 3),
     Spec("fashion_mnist_cnn", "fashion_mnist_cnn", 3),
-    Spec("fashion_mnist_resnet_4000", "fashion_mnist_resnet", 1, (("num_steps", "4000"),),
-         "ResNet-20 on a quarter of its 16,000-step schedule (warm-up and cosine compressed to 4,000 steps)"),
+    Spec("fashion_mnist_resnet", "fashion_mnist_resnet", 1,
+         (("num_steps", "500"), ("checkpoint_every", "250"), ("eval_every", "500")),
+         "ResNet-20 on a short schedule, 500 of its 16,000 steps (warm-up and cosine compressed to 500 steps)"),
     Spec("fashion_mnist_depth_mlp_8", "fashion_mnist_depth_mlp", 3, (("model.depth", "8"),),
          "the deepest MLP of the depth study: 8 hidden layers of 256"),
     Spec("fashion_mnist_depth_mlp_1", "fashion_mnist_depth_mlp", 1, (("model.depth", "1"),),
          "the shallowest MLP of the depth study, compared with the deepest"),
     Spec("japanese_vowels_gru", "japanese_vowels_gru", 3),
-    Spec("shakespeare_lstm", "shakespeare_lstm", 1),
+    Spec("shakespeare_lstm", "shakespeare_lstm", 1, (), "analysed at its newest checkpoint; `--run` resumes it to the "
+         "end of its schedule"),
     Spec("scp1_eegnet", "eeg/scp1_eegnet", 3),
     Spec("scp1_features", "eeg/scp1_features", 1, (), "softmax regression on the classic EEG feature vector"),
 )
@@ -66,22 +68,24 @@ def _define_flags() -> None:
     ONLY = flags.DEFINE_list("only", [], "Restrict to these labels.")
 
 
+def has_checkpoint(workdir: Path) -> bool:
+    return (workdir / "config.json").exists() and any(p.name.isdigit() for p in (workdir / "checkpoints").glob("*"))
+
+
 def run_dirs(root: Path, spec: Spec) -> list[Path]:
-    return [root / spec.label / f"seed={s}" for s in range(spec.seeds)
-            if (root / spec.label / f"seed={s}" / "summary.json").exists()]
+    """The spec's runs that have saved a checkpoint, finished or not."""
+    return [root / spec.label / f"seed={s}" for s in range(spec.seeds) if has_checkpoint(root / spec.label / f"seed={s}")]
 
 
 def train_missing(root: Path, spec: Spec, say) -> None:
-    import experiments
-    from train import loop, overrides
+    import layerwise
     for seed in range(spec.seeds):
         workdir = root / spec.label / f"seed={seed}"
         if (workdir / "summary.json").exists():
             continue
-        config = experiments.get_config(spec.experiment)
-        overrides.apply(config, [*spec.overrides, ("seed", str(seed))])
+        config = layerwise.experiment(spec.experiment, **dict(spec.overrides), seed=seed)
         say(f"training {spec.label} seed {seed} -> {workdir}")
-        loop.train_and_evaluate(config, workdir)
+        layerwise.run(config, workdir, progress="plain")
 
 
 def analyse_missing(directories: Sequence[Path], force: bool, say) -> None:
@@ -125,20 +129,21 @@ def _largest_drop(values: Sequence[float], names: Sequence[str]) -> tuple[float,
     return max(drops) if drops else (0.0, "")
 
 
-def section(spec: Spec, reports: list[dict[str, Any]], summaries: list[dict[str, Any]],
-            seed_cka: list[dict[str, Any]], images: Path, page_dir: Path) -> str:
+def section(spec: Spec, reports: list[dict[str, Any]], seed_cka: list[dict[str, Any]], images: Path, page_dir: Path) -> str:
     """Markdown for one run family: what ran, the per-layer table, the verdicts, the figures."""
     from analysis import pictures
     first = reports[0]
     names = [e["name"] for e in first["layers"]]
     hidden = [n for n in names if n != "input"]
     lines = [f"### {spec.label}", ""]
-    accuracy = [s["eval"]["accuracy"] for s in summaries]
+    accuracy = [r["model_test_accuracy"] for r in reports]
+    steps = sorted({r["step"] for r in reports})
     what = f"`{spec.experiment}`" + (" with " + ", ".join(f"`{k}={v}`" for k, v in spec.overrides)
                                      if spec.overrides else "")
     seeds = f"{len(reports)} seed{'s' if len(reports) > 1 else ''}"
     lines.append(f"{what}{': ' + spec.note if spec.note else ''}. {seeds}, "
-                 f"{summaries[0]['steps']} steps, test accuracy {_mean_std(accuracy)} (`summary.json`).")
+                 f"checkpoint at step {', '.join(map(str, steps))}, the model's own test accuracy on the probes' test "
+                 f"examples {_mean_std(accuracy)}.")
     lines.append("")
     for target in first["targets"]:
         title = pictures.TARGET_TITLES.get(target, target)
@@ -244,7 +249,7 @@ def _figures(spec: Spec, reports: list[dict[str, Any]], seed_cka: list[dict[str,
         out.append(("CKA between layers, trained and at initialisation (seed 0)", target))
     for extra in ("time", "eeg_filters", "filters", "tsne"):
         path = Path(first["workdir"]) / "analysis" / f"{extra}.png"
-        if path.exists() and (extra != "tsne" or spec.label in ("fashion_mnist_cnn", "fashion_mnist_resnet_4000")):
+        if path.exists() and (extra != "tsne" or spec.label in ("fashion_mnist_cnn", "fashion_mnist_resnet")):
             target = images / f"{spec.label}_{extra}.png"
             target.write_bytes(path.read_bytes())
             out.append((extra.replace("_", " "), target))
@@ -287,12 +292,11 @@ def main(argv: Sequence[str]) -> None:
             continue
         analyse_missing(directories, REANALYSE.value, say)
         reports = [json.loads((d / "analysis" / "layers.json").read_text()) for d in directories]
-        summaries = [json.loads((d / "summary.json").read_text()) for d in directories]
         seed_cka = [cross_cka(a, b, REANALYSE.value) for a, b in itertools.combinations(directories, 2)]
-        sections.append(section(spec, reports, summaries, seed_cka, images, out.parent))
+        sections.append(section(spec, reports, seed_cka, images, out.parent))
     for a, b in PAIRS:
         first, second = root / a / "seed=0", root / b / "seed=0"
-        if (first / "summary.json").exists() and (second / "summary.json").exists():
+        if has_checkpoint(first) and has_checkpoint(second):
             sections.append(pair_section(first, second, cross_cka(first, second, REANALYSE.value), images,
                                          out.parent))
     rewrite(out, "\n".join(sections))

@@ -158,20 +158,21 @@ def _fake_report(workdir, trained, init):
         return {"name": name, "shape": [4], "view": "vector",
                 "probes": {"class": {"vector": {"trained": {"test_accuracy": t}, "init": {"test_accuracy": i}}}}}
     layers = [entry("input", 0.5, 0.5)] + [entry(f"dense{k + 1}", t, i) for k, (t, i) in enumerate(zip(trained, init))]
-    return {"workdir": str(workdir), "targets": ["class"], "layers": layers, "seconds": {"probes": 1.0}}
+    return {"workdir": str(workdir), "targets": ["class"], "layers": layers, "seconds": {"probes": 1.0},
+            "step": 10, "model_test_accuracy": 0.9}
 
 
 def test_results_page_states_whether_probe_accuracy_rises_with_depth(tmp_path):
     from analysis import page
     spec = page.Spec("toy", "digits_mlp", 2)
-    summaries = [{"eval": {"accuracy": 0.9}, "steps": 10}] * 2
     rising = [_fake_report(tmp_path, [0.6, 0.7, 0.8], [0.6, 0.6, 0.6]), _fake_report(tmp_path, [0.6, 0.72, 0.82],
                                                                                          [0.6, 0.6, 0.6])]
-    text = page.section(spec, rising, summaries, [], tmp_path / "images", tmp_path)
+    text = page.section(spec, rising, [], tmp_path / "images", tmp_path)
     assert "rises monotonically with depth (to within 0.002): **yes**" in text
+    assert "2 seeds, checkpoint at step 10, the model's own test accuracy on the probes' test examples 0.900 ± 0.000" in text
     assert "| dense2 | 4 | vector | 0.710 ± 0.014 | 0.600 ± 0.000 | - |" in text
     falling = [_fake_report(tmp_path, [0.8, 0.7, 0.75], [0.6, 0.5, 0.4])] * 2
-    text = page.section(spec, falling, summaries, [], tmp_path / "images", tmp_path)
+    text = page.section(spec, falling, [], tmp_path / "images", tmp_path)
     assert "**no (largest fall 0.100, dense1 → dense2)**" in text
     assert (tmp_path / "images" / "toy_probes.png").read_bytes()[:4] == b"\x89PNG"
     path = tmp_path / "LAYERS.md"

@@ -21,7 +21,6 @@ import numpy as np
 from analysis import cka, probes
 from analysis.activations import batched, make_forward, tap_shapes, views
 from analysis.examples import Part, classification_parts, language_model_parts
-from train import tasks
 
 MAX_FLAT_INPUT = 4096
 NETWORKS = ("trained", "init")
@@ -86,8 +85,7 @@ class _Network:
 
     def __init__(self, run: Any, options: Options) -> None:
         self.language_model = run.dataset.task == "language_model"
-        self.uses_lengths = run.dataset.splits["train"].lengths is not None and \
-            tasks.accepts(run.model.apply, "lengths")
+        self.uses_lengths = run.dataset.splits["train"].lengths is not None and run.task.lengths
         self.forward = make_forward(run.model, self.uses_lengths)
         self.grid = options.grid
         self.time_steps = np.zeros(0, np.int32)   # set by `layer_shapes` where the model has states along time

@@ -108,3 +108,22 @@ def test_every_bad_input_raises_an_error_the_command_reports_in_one_line(trained
     with pytest.raises(AnalysisError, match="^unknown layer 'conv9'; layers of this run: input, conv1, conv2, "
                                             "dense1, logits$"):
         analyse(runs.restore(trained), Options(layers=("conv9",)))
+
+
+def test_a_sequence_classifier_is_probed_with_its_lengths_and_along_time(tmp_path):
+    """A recurrent run (variable-length sequences): layers, the logits as the model computes them, time curves."""
+    import types
+
+    import data
+    import layerwise
+    from analysis.layers import Options, analyse
+    from train.setup import initial_state
+    config = layerwise.experiment("japanese_vowels_gru", **{"model.hidden": 8})
+    dataset = data.load(config.data)
+    model, task, state = initial_state(config, dataset)
+    run = types.SimpleNamespace(workdir=tmp_path, config=config, dataset=dataset, model=model, task=task,
+                                state=state, step=0, initial_state=lambda: state)
+    report = analyse(run, Options(train_examples=120, cka_examples=60, time_points=3)).report
+    assert [e["name"] for e in report["layers"]] == ["input", "rnn1", "logits"]
+    assert report["logits_max_abs_difference"] == pytest.approx(0.0, abs=1e-5)
+    assert len(report["time"]["rnn1"]["trained"]) == 3 and len(report["time"]["input"]["raw input"]) == 3

@@ -211,8 +211,8 @@ class RawGRU(_Augmented):
         x = self.augmented(x, train)
         x = tap(self, "projection", nn.Dense(self.hidden, name="input")(x))
         carry, states = nn.RNN(nn.GRUCell(self.hidden), return_carry=True, name="gru")(x)
-        tap(self, "gru", carry)
-        tap_steps(self, "gru", states)
+        tap(self, "gru_state", carry)
+        tap_steps(self, "gru_state", states)
         carry = nn.Dropout(self.dropout, deterministic=not train)(carry)
         return tap(self, "logits", nn.Dense(self.num_classes)(carry))
 
@@ -239,7 +239,7 @@ class SpatialMeanNet(_Augmented):
     def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
         x = self.augmented(x, train)
         x = nn.Dense(self.spatial or x.shape[-1], use_bias=False, name="spatial")(x)   # [B, T, S]
-        x = tap(self, "spatial", x)
+        x = tap(self, "filtered", x)
         batch, time, spatial = x.shape
         windows = max(1, min(self.windows, time))
         segment = time // windows
@@ -247,6 +247,6 @@ class SpatialMeanNet(_Augmented):
         x = tap(self, "windows", x)
         x = nn.Dropout(self.dropout, deterministic=not train)(x).reshape((batch, -1))
         if self.hidden:
-            x = tap(self, "hidden", nn.elu(nn.Dense(self.hidden, name="hidden")(x)))
+            x = tap(self, "dense1", nn.elu(nn.Dense(self.hidden, name="hidden")(x)))
             x = nn.Dropout(self.hidden_dropout, deterministic=not train)(x)
         return tap(self, "logits", nn.Dense(self.num_classes)(x))

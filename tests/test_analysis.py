@@ -92,6 +92,8 @@ CASES = {
     "mlp": (_model("mlp", 10, depth=3, width=16), (8, 8, 1), np.float32, ["dense1", "dense2", "dense3"]),
     "eegnet": (_model("eeg_eegnet", 2, filters=4, depth=2, separable=4, kernel=8, separable_kernel=4, pool1=2,
                       pool2=2), (32, 3), np.float32, ["spatial", "separable"]),
+    "eeg_spatial": (_model("eeg_spatial", 2, windows=3, hidden=6), (30, 3), np.float32, ["filtered", "windows", "dense1"]),
+    "eeg_gru": (_model("eeg_gru", 2, hidden=8), (30, 3), np.float32, ["projection", "gru_state"]),
 }
 
 

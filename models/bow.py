@@ -4,6 +4,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from models.taps import tap
+
 
 class BagOfWords(nn.Module):
     """Logits = W counts(tokens) + b, where counts are the word counts of the real tokens.
@@ -30,4 +32,4 @@ class BagOfWords(nn.Module):
             real = real & ~jnp.any(earlier, axis=2)
         weights = nn.Embed(self.vocab_size, self.num_classes, embedding_init=nn.initializers.zeros)(tokens)
         bias = self.param("bias", nn.initializers.zeros, (self.num_classes,))
-        return jnp.sum(weights * real[..., None], axis=1) + bias
+        return tap(self, "logits", jnp.sum(weights * real[..., None], axis=1) + bias)

@@ -8,6 +8,7 @@ import jax.numpy as jnp
 
 from kernels import conv_general_dilated
 from models.pooling import max_pool_2x2
+from models.taps import tap
 
 
 class SmallCNN(nn.Module):
@@ -34,7 +35,8 @@ class SmallCNN(nn.Module):
                                 conv_general_dilated=conv_general_dilated(self.kernels))(x))
             if i == pool_index:
                 x = max_pool_2x2(x)
+            tap(self, f"conv{i + 1}", x)
         x = x.reshape((x.shape[0], -1))
-        x = nn.relu(nn.Dense(self.hidden, dtype=self.dtype)(x))
+        x = tap(self, "dense1", nn.relu(nn.Dense(self.hidden, dtype=self.dtype)(x)))
         x = nn.Dropout(self.dropout, deterministic=not train)(x)
-        return nn.Dense(self.num_classes, dtype=self.dtype)(x)
+        return tap(self, "logits", nn.Dense(self.num_classes, dtype=self.dtype)(x))

@@ -20,6 +20,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from models.taps import tap, tap_steps
+
 
 def augment(x: jax.Array, key: jax.Array, shift: int, channel_dropout: float, noise: float) -> jax.Array:
     """Random time shift of up to +-`shift` samples (zero fill), whole-channel dropout, Gaussian noise."""
@@ -116,13 +118,14 @@ class ShallowConvNet(_Augmented):
     def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
         x = self.augmented(x, train)
         x = SpatioTemporalConv(self.filters, self.filters, self.kernel, name="conv")(x)    # [B, T', F]
+        x = tap(self, "filters", x)
         x = _batch_norm(train)(x)
         x = jnp.square(x)
         pool = min(self.pool, x.shape[1])
         x = nn.avg_pool(x, (pool,), strides=(min(self.pool_stride, pool),))
-        x = jnp.log(jnp.maximum(x, 1e-6))
+        x = tap(self, "log_power", jnp.log(jnp.maximum(x, 1e-6)))
         x = nn.Dropout(self.dropout, deterministic=not train)(x)
-        return nn.Dense(self.num_classes)(x.reshape((x.shape[0], -1)))
+        return tap(self, "logits", nn.Dense(self.num_classes)(x.reshape((x.shape[0], -1))))
 
 
 class EEGNet(_Augmented):
@@ -152,16 +155,16 @@ class EEGNet(_Augmented):
         x = SpatioTemporalConv(self.filters, width, self.kernel, groups=self.filters, padding="SAME",
                                temporal_bias=False, name="conv")(x)
         x = nn.elu(_batch_norm(train)(x))
-        x = nn.avg_pool(x, (self.pool1,), strides=(self.pool1,))
+        x = tap(self, "spatial", nn.avg_pool(x, (self.pool1,), strides=(self.pool1,)))
         x = nn.Dropout(self.dropout, deterministic=not train)(x)
         x = nn.Conv(width, (self.separable_kernel,), padding="SAME", use_bias=False, feature_group_count=width,
                     name="depthwise")(x)
         x = nn.Conv(self.separable, (1,), use_bias=False, name="pointwise")(x)
         x = nn.elu(_batch_norm(train)(x))
         pool2 = min(self.pool2, x.shape[1])
-        x = nn.avg_pool(x, (pool2,), strides=(pool2,))
+        x = tap(self, "separable", nn.avg_pool(x, (pool2,), strides=(pool2,)))
         x = nn.Dropout(self.dropout, deterministic=not train)(x)
-        return nn.Dense(self.num_classes)(x.reshape((x.shape[0], -1)))
+        return tap(self, "logits", nn.Dense(self.num_classes)(x.reshape((x.shape[0], -1))))
 
 
 class Deep4(_Augmented):
@@ -188,8 +191,9 @@ class Deep4(_Augmented):
             x = nn.elu(_batch_norm(train)(x))
             if x.shape[1] >= 2 * self.pool:
                 x = nn.max_pool(x, (self.pool,), strides=(self.pool,))
+            tap(self, f"block{i + 1}", x)
         x = nn.Dropout(self.dropout, deterministic=not train)(x)
-        return nn.Dense(self.num_classes)(x.reshape((x.shape[0], -1)))
+        return tap(self, "logits", nn.Dense(self.num_classes)(x.reshape((x.shape[0], -1))))
 
 
 class RawGRU(_Augmented):
@@ -205,10 +209,12 @@ class RawGRU(_Augmented):
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
         x = self.augmented(x, train)
-        x = nn.Dense(self.hidden, name="input")(x)
-        carry, _ = nn.RNN(nn.GRUCell(self.hidden), return_carry=True, name="gru")(x)
+        x = tap(self, "projection", nn.Dense(self.hidden, name="input")(x))
+        carry, states = nn.RNN(nn.GRUCell(self.hidden), return_carry=True, name="gru")(x)
+        tap(self, "gru_state", carry)
+        tap_steps(self, "gru_state", states)
         carry = nn.Dropout(self.dropout, deterministic=not train)(carry)
-        return nn.Dense(self.num_classes)(carry)
+        return tap(self, "logits", nn.Dense(self.num_classes)(carry))
 
 
 class SpatialMeanNet(_Augmented):
@@ -233,12 +239,14 @@ class SpatialMeanNet(_Augmented):
     def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
         x = self.augmented(x, train)
         x = nn.Dense(self.spatial or x.shape[-1], use_bias=False, name="spatial")(x)   # [B, T, S]
+        x = tap(self, "filtered", x)
         batch, time, spatial = x.shape
         windows = max(1, min(self.windows, time))
         segment = time // windows
         x = x[:, time - segment * windows:].reshape(batch, windows, segment, spatial).mean(axis=2)
+        x = tap(self, "windows", x)
         x = nn.Dropout(self.dropout, deterministic=not train)(x).reshape((batch, -1))
         if self.hidden:
-            x = nn.elu(nn.Dense(self.hidden, name="hidden")(x))
+            x = tap(self, "dense1", nn.elu(nn.Dense(self.hidden, name="hidden")(x)))
             x = nn.Dropout(self.hidden_dropout, deterministic=not train)(x)
-        return nn.Dense(self.num_classes)(x)
+        return tap(self, "logits", nn.Dense(self.num_classes)(x))

@@ -7,6 +7,7 @@ import jax
 import jax.numpy as jnp
 
 from models.pooling import max_pool_2x2
+from models.taps import tap
 
 
 class LeNet5(nn.Module):
@@ -19,9 +20,9 @@ class LeNet5(nn.Module):
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
         x = x.astype(self.dtype)
-        x = max_pool_2x2(nn.relu(nn.Conv(6, (5, 5), padding="SAME", dtype=self.dtype)(x)))
-        x = max_pool_2x2(nn.relu(nn.Conv(16, (5, 5), padding="VALID", dtype=self.dtype)(x)))
+        x = tap(self, "conv1", max_pool_2x2(nn.relu(nn.Conv(6, (5, 5), padding="SAME", dtype=self.dtype)(x))))
+        x = tap(self, "conv2", max_pool_2x2(nn.relu(nn.Conv(16, (5, 5), padding="VALID", dtype=self.dtype)(x))))
         x = x.reshape((x.shape[0], -1))
-        x = nn.relu(nn.Dense(120, dtype=self.dtype)(x))
-        x = nn.relu(nn.Dense(84, dtype=self.dtype)(x))
-        return nn.Dense(self.num_classes, dtype=self.dtype)(x)
+        x = tap(self, "dense1", nn.relu(nn.Dense(120, dtype=self.dtype)(x)))
+        x = tap(self, "dense2", nn.relu(nn.Dense(84, dtype=self.dtype)(x)))
+        return tap(self, "logits", nn.Dense(self.num_classes, dtype=self.dtype)(x))

@@ -3,6 +3,8 @@
 import flax.linen as nn
 import jax
 
+from models.taps import tap
+
 
 class Linear(nn.Module):
     """Logits = W x + b on the flattened input; trained with cross-entropy it is softmax regression."""
@@ -12,4 +14,4 @@ class Linear(nn.Module):
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
         del train  # No dropout or batch norm: identical in train and eval.
-        return nn.Dense(self.num_classes)(x.reshape((x.shape[0], -1)))
+        return tap(self, "logits", nn.Dense(self.num_classes)(x.reshape((x.shape[0], -1))))

@@ -6,6 +6,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from models.taps import tap
+
 
 class MLP(nn.Module):
     """`depth` hidden Dense+ReLU layers of `width` units (dropout after each), then logits."""
@@ -19,7 +21,7 @@ class MLP(nn.Module):
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
         x = x.reshape((x.shape[0], -1)).astype(self.dtype)
-        for _ in range(self.depth):
-            x = nn.relu(nn.Dense(self.width, dtype=self.dtype)(x))
+        for i in range(self.depth):
+            x = tap(self, f"dense{i + 1}", nn.relu(nn.Dense(self.width, dtype=self.dtype)(x)))
             x = nn.Dropout(self.dropout, deterministic=not train)(x)
-        return nn.Dense(self.num_classes, dtype=self.dtype)(x)
+        return tap(self, "logits", nn.Dense(self.num_classes, dtype=self.dtype)(x))

@@ -14,6 +14,7 @@ import jax.numpy as jnp
 
 from kernels import conv_general_dilated
 from models.batch_norm import BatchNorm
+from models.taps import tap
 
 
 class ResidualBlock(nn.Module):
@@ -51,10 +52,11 @@ class ResNet(nn.Module):
         x = x.astype(self.dtype)
         x = nn.Conv(16 * self.width, (3, 3), padding="SAME", use_bias=False, dtype=self.dtype,
                     conv_general_dilated=conv_general_dilated(self.kernels))(x)
-        x = nn.relu(BatchNorm(use_running_average=not train, momentum=0.9, dtype=self.dtype)(x))
+        x = tap(self, "stem", nn.relu(BatchNorm(use_running_average=not train, momentum=0.9, dtype=self.dtype)(x)))
         for stage, channels in enumerate((16, 32, 64)):
             for block in range(self.blocks_per_stage):
                 stride = 2 if stage > 0 and block == 0 else 1
                 x = ResidualBlock(channels * self.width, stride, self.dtype, self.kernels)(x, train)
+                tap(self, f"block{stage * self.blocks_per_stage + block + 1}", x)
         x = x.mean(axis=(1, 2))
-        return nn.Dense(self.num_classes, dtype=self.dtype)(x)
+        return tap(self, "logits", nn.Dense(self.num_classes, dtype=self.dtype)(x))

@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 
 from models.lstm import LSTMWeights, gather_rows, lstm_sequence
+from models.taps import tap, tap_steps
 
 CELLS: dict[str, Callable[..., nn.RNNCellBase]] = {
     "rnn": nn.SimpleCell,   # Elman: h' = tanh(W_i x + b + W_h h)
@@ -103,23 +104,25 @@ class RecurrentStack(nn.Module):
                     from kernels.lstm import lstm
 
                     x, carry = lstm(gather_rows(embedding, tokens) if x is None else x, w_ih, w_hh, bias, start)
-                    carries.append(carry)
-                    continue
-                if x is None:  # tokens -> rows of the folded table, time-major
-                    zx = gather_rows(embedding @ w_ih + bias, tokens.T)
                 else:
-                    zx = jnp.einsum("btd,dk->tbk", x, w_ih) + bias
-                outputs, carry = lstm_sequence(zx, w_hh, start)
-                x = outputs.swapaxes(0, 1)
-                carries.append(carry)
-                continue
-            if self.bidirectional:
-                rnn = nn.Bidirectional(nn.RNN(make_cell(self.cell, self.hidden)),
-                                       nn.RNN(make_cell(self.cell, self.hidden)), return_carry=True)
+                    if x is None:  # tokens -> rows of the folded table, time-major
+                        zx = gather_rows(embedding @ w_ih + bias, tokens.T)
+                    else:
+                        zx = jnp.einsum("btd,dk->tbk", x, w_ih) + bias
+                    outputs, carry = lstm_sequence(zx, w_hh, start)
+                    x = outputs.swapaxes(0, 1)
             else:
-                rnn = nn.RNN(make_cell(self.cell, self.hidden), return_carry=True)
-            carry, x = rnn(x, initial_carry=start, seq_lengths=lengths)
+                if self.bidirectional:
+                    rnn = nn.Bidirectional(nn.RNN(make_cell(self.cell, self.hidden)),
+                                           nn.RNN(make_cell(self.cell, self.hidden)), return_carry=True)
+                else:
+                    rnn = nn.RNN(make_cell(self.cell, self.hidden), return_carry=True)
+                carry, x = rnn(x, initial_carry=start, seq_lengths=lengths)
             carries.append(carry)
+            # The layer's state after the whole sequence (both directions), and its forward states along time.
+            tap(self, f"rnn{layer + 1}", jnp.concatenate([final_hidden(c) for c in carry], -1)
+                if self.bidirectional else final_hidden(carry))
+            tap_steps(self, f"rnn{layer + 1}", x[..., :self.hidden])
         return tuple(carries), x
 
 
@@ -169,7 +172,7 @@ class RNNClassifier(nn.Module):
         pooled = _pool(carries, outputs, time_mask(lengths, x.shape[0], x.shape[1]), self.pooling,
                        self.bidirectional)
         pooled = nn.Dropout(self.dropout, deterministic=not train)(pooled)
-        return nn.Dense(self.num_classes)(pooled)
+        return tap(self, "logits", nn.Dense(self.num_classes)(pooled))
 
 
 class RNNLanguageModel(nn.Module):
@@ -190,12 +193,13 @@ class RNNLanguageModel(nn.Module):
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False, carry: Any = None) -> jax.Array:
         embedding = nn.Embed(self.num_classes, self.embed_dim).embedding
+        tap_steps(self, "embed", embedding[x.astype(jnp.int32)])  # read only when the taps are collected
         carries, h = RecurrentStack(self.cell, self.hidden, self.num_layers, False, self.dropout, self.kernels)(
             x.astype(jnp.int32), initial_carry=carry, train=train, embedding=embedding)
         if self.is_mutable_collection("carry"):
             self.put_variable("carry", "final", carries)
         h = nn.Dropout(self.dropout, deterministic=not train)(h)
-        return nn.Dense(self.num_classes)(h)
+        return tap_steps(self, "logits", nn.Dense(self.num_classes)(h))
 
     @nn.nowrap
     def initial_carry(self, batch_size: int) -> tuple[Any, ...]:

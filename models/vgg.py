@@ -11,6 +11,7 @@ import jax.numpy as jnp
 
 from kernels import conv_general_dilated
 from models.pooling import max_pool_2x2
+from models.taps import tap
 
 
 class VGG(nn.Module):
@@ -30,17 +31,19 @@ class VGG(nn.Module):
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
         x = x.astype(self.dtype)
+        convs = 0
         for channels in self.features:
             for _ in range(self.convs_per_stage):
                 x = nn.Conv(channels, (3, 3), padding="SAME", use_bias=not self.batch_norm, dtype=self.dtype,
                             conv_general_dilated=conv_general_dilated(self.kernels))(x)
                 if self.batch_norm:
                     x = nn.BatchNorm(use_running_average=not train, momentum=0.9, dtype=self.dtype)(x)
-                x = nn.relu(x)
+                convs += 1
+                x = tap(self, f"conv{convs}", nn.relu(x))
             x = max_pool_2x2(x, padding="SAME")
         if self.hidden:
-            x = nn.relu(nn.Dense(self.hidden, dtype=self.dtype)(x.reshape((x.shape[0], -1))))
+            x = tap(self, "dense1", nn.relu(nn.Dense(self.hidden, dtype=self.dtype)(x.reshape((x.shape[0], -1)))))
         else:
             x = x.mean(axis=(1, 2))
         x = nn.Dropout(self.dropout, deterministic=not train)(x)
-        return nn.Dense(self.num_classes, dtype=self.dtype)(x)
+        return tap(self, "logits", nn.Dense(self.num_classes, dtype=self.dtype)(x))

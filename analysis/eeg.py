@@ -7,8 +7,8 @@ kernels are FIR filters at the rate the network sees (the recording's rate over 
 their magnitude responses say which frequencies the network kept, to set beside the fixed
 delta..gamma bands of the classic features. The spatial kernels weight electrodes.
 
-The responses are `experiments.eeg.filters`' own (the EEG study's figure of ShallowConvNet's filters);
-here they are drawn for any one run with such a bank, next to its spatial filters.
+The EEG study's figure of ShallowConvNet's filters (`experiments/eeg/filters.py`) uses the same
+responses; here they are drawn for any one run with such a bank, next to its spatial filters.
 """
 
 from __future__ import annotations
@@ -19,7 +19,19 @@ from typing import Any, Iterator
 import numpy as np
 
 from data import eeg_features, uea
-from experiments.eeg.filters import energy_share, frequency_responses
+
+
+def frequency_responses(kernels: np.ndarray, fs: float, points: int = 512) -> tuple[np.ndarray, np.ndarray]:
+    """(frequencies in Hz, |H| [filters, freqs]) of FIR kernels [taps, filters] sampled at `fs`."""
+    response = np.abs(np.fft.rfft(kernels, n=points, axis=0)).T
+    return np.fft.rfftfreq(points, d=1.0 / fs), response
+
+
+def energy_share(kernels: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
+    """(frequencies, mean over filters of |H|^2 / sum |H|^2): where in frequency the filters put their gain."""
+    freqs, response = frequency_responses(kernels, fs)
+    power = response ** 2
+    return freqs, (power / power.sum(axis=1, keepdims=True)).mean(axis=0) * len(freqs)
 
 
 def filter_banks(params: Any) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:

@@ -12,13 +12,8 @@ from typing import Sequence
 
 import numpy as np
 
+from analysis.eeg import energy_share, frequency_responses
 from data import eeg_features, uea
-
-
-def frequency_responses(kernels: np.ndarray, fs: float, points: int = 512) -> tuple[np.ndarray, np.ndarray]:
-    """(frequencies in Hz, |H| [filters, freqs]) of FIR kernels [taps, filters] sampled at `fs`."""
-    response = np.abs(np.fft.rfft(kernels, n=points, axis=0)).T
-    return np.fft.rfftfreq(points, d=1.0 / fs), response
 
 
 def learned_filters(run_dir: Path) -> np.ndarray:
@@ -35,13 +30,6 @@ def initial_filters(config, input_shape: tuple[int, ...]) -> np.ndarray:
     from train.step import create_state, run_keys
     state = create_state(models.create(config.model, 2), optim.optimizer(config), input_shape, run_keys(config.seed)[0])
     return np.asarray(state.params["conv"]["temporal"])[:, 0]
-
-
-def energy_share(kernels: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
-    """(frequencies, mean over filters of |H|^2 / sum |H|^2): where in frequency the filters put their gain."""
-    freqs, response = frequency_responses(kernels, fs)
-    power = response ** 2
-    return freqs, (power / power.sum(axis=1, keepdims=True)).mean(axis=0) * len(freqs)
 
 
 def _profiles(run_dirs: Sequence[Path], fs_of) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int], float]:

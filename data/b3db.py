@@ -42,13 +42,16 @@ from data import molfeatures, molgraph, scaffold, smiles
 from data.dataset import DataError, Dataset, Split
 
 NAME = "b3db"
+VERSION = "1"  # bump when the loader's output changes
+TABLE = "B3DB_classification.tsv"
 SOURCE = ("B3DB 1.1.1 (Meng et al. 2021, CC0), PyPI qc-b3db: 7,807 SMILES labelled BBB+ / BBB-; 2 rows "
           "RDKit rejects are reported at preparation and left out")
-SPLITS = {"train": 6244, "validation": 781, "test": 780}   # data.split=random (scaffold: 6244 / 780 / 781)
+SPLITS = {"train": 6244, "validation": 780, "test": 781}   # data.split=scaffold (random: 6244 / 781 / 780)
 CLASSES = ("BBB-", "BBB+")
 FEATURES = ("tokens", "graph", "morgan", "descriptors")
 SPLIT_KINDS = ("scaffold", "random")
 FRACTIONS = (0.8, 0.1)
+MAX_TOKENS = 128   # data.max_tokens=0: 99% of B3DB's canonical SMILES are shorter
 _PACKAGE, _INSTALL = "B3DB", "pip install --no-deps qc-b3db==1.1.1 (or python -m data.install)"
 _RDKIT = "pip install -e '.[molecules]' (or pip install rdkit)"
 
@@ -64,12 +67,12 @@ class Molecules:
     invalid: tuple[tuple[int, str, str], ...]   # (row number, SMILES, RDKit's reason) of rejected rows
 
 
-def table_path(file_name: str, source_dir: str = "") -> Path:
-    """The TSV file, from `source_dir` if given, else from the installed qc-b3db package."""
-    if source_dir:
-        path = Path(source_dir).expanduser() / file_name
+def table_path(file_name: str, directory: str = "") -> Path:
+    """The TSV file, from `directory` (`data.path`) if given, else from the installed qc-b3db package."""
+    if directory:
+        path = Path(directory).expanduser() / file_name
         if not path.exists():
-            raise DataError(f"data set {NAME!r}: {path} does not exist; point --config.data.source_dir at a "
+            raise DataError(f"data set {NAME!r}: {path} does not exist; point --config.data.path at a "
                             f"directory holding {file_name}, or leave it empty to use the installed package")
         return path
     spec = importlib.util.find_spec(_PACKAGE)
@@ -188,8 +191,8 @@ def _tokens(config: ml_collections.ConfigDict, molecules: Molecules, kept: np.nd
     texts = {split: [molecules.canonical[kept[i]] for i in idx] for split, idx in indices.items()}
     texts["train"] = texts["train"] + [s for i, mol in enumerate(mols["train"])
                                        for s in smiles.randomized(mol, copies, seed * 1_000_003 + i)]
-    tokenizer = smiles.SmilesTokenizer.fit(texts["train"], int(config.get("vocab_size", 256)))
-    max_tokens = int(config.get("max_tokens", 128))
+    tokenizer = smiles.SmilesTokenizer.fit(texts["train"], int(config.get("vocab_size", 20000)))
+    max_tokens = int(config.get("max_tokens", 0)) or MAX_TOKENS
     out, cut = {}, 0
     for split, strings in texts.items():
         ids, lengths = tokenizer.encode_padded(strings, max_tokens)
@@ -222,9 +225,13 @@ def build(config: ml_collections.ConfigDict, molecules: Molecules, targets: np.n
     return splits, vocabulary
 
 
+def files(config: ml_collections.ConfigDict) -> list[Path]:
+    return [table_path(TABLE, config.get("path", ""))]
+
+
 def load(config: ml_collections.ConfigDict) -> Dataset:
     """B3DB classification: class 1 = BBB+, 0 = BBB-, in the representation `data.features` asks for."""
-    molecules = read(table_path("B3DB_classification.tsv", config.get("source_dir", "")), "BBB+/BBB-")
+    molecules = read(table_path(TABLE, config.get("path", "")), "BBB+/BBB-")
     report_invalid(NAME, molecules)
     unknown = sorted(set(molecules.targets) - set(CLASSES))
     if unknown:

@@ -10,6 +10,7 @@ target is logBB standardised with the training molecules' mean and standard devi
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import ml_collections
 import numpy as np
@@ -18,13 +19,19 @@ from data import b3db
 from data.dataset import DataError, Dataset
 
 NAME = "b3db_logbb"
+VERSION = "1"  # bump when the loader's output changes
+TABLE = "B3DB_regression.tsv"
 SOURCE = "B3DB 1.1.1 (Meng et al. 2021, CC0), PyPI qc-b3db: 1,058 SMILES with measured logBB"
-SPLITS = {"train": 846, "validation": 106, "test": 106}   # data.split=random; scaffold splits differ slightly
+SPLITS = {"train": 846, "validation": 105, "test": 107}   # data.split=scaffold (random: 846 / 106 / 106)
+
+
+def files(config: ml_collections.ConfigDict) -> list[Path]:
+    return [b3db.table_path(TABLE, config.get("path", ""))]
 
 
 def load(config: ml_collections.ConfigDict) -> Dataset:
     """Inputs as for `b3db`; targets [N, 1] float32, logBB z-scored with training statistics."""
-    molecules = b3db.read(b3db.table_path("B3DB_regression.tsv", config.get("source_dir", "")), "logBB")
+    molecules = b3db.read(b3db.table_path(TABLE, config.get("path", "")), "logBB")
     b3db.report_invalid(NAME, molecules)
     try:
         values = molecules.targets.astype(np.float64)

@@ -24,6 +24,7 @@ class TokenCNN(nn.Module):
     kernel: int = 5
     hidden: int = 128
     dropout: float = 0.1
+    takes_lengths = True  # zero-padded sequences: the true lengths are passed as `lengths`
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False, lengths: jax.Array | None = None) -> jax.Array:

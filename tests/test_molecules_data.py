@@ -114,7 +114,7 @@ def test_invalid_smiles_are_counted_and_reported_at_preparation(tmp_path, capsys
     rows = [(s, "BBB+" if i % 2 else "BBB-") for i, s in enumerate(good)]
     rows.insert(3, ("C1CC", "BBB+"))                           # an unclosed ring
     rows.insert(7, ("C[C+](O)(C)(C)C", "BBB-"))                # a carbon with five bonds
-    config = ml_collections.ConfigDict({"source_dir": str(_table(tmp_path, rows)), "features": "morgan",
+    config = ml_collections.ConfigDict({"path": str(_table(tmp_path, rows)), "features": "morgan",
                                         "split": "random", "split_seed": 0})
     dataset = b3db.load(config)
     assert sum(len(s) for s in dataset.splits.values()) == len(good)
@@ -129,8 +129,8 @@ def test_bad_settings_name_the_key(tmp_path):
         b3db.load(config)
     with pytest.raises(DataError, match="data.split must be one of scaffold, random"):
         b3db.load(ml_collections.ConfigDict({"features": "graph", "split": "time"}))
-    with pytest.raises(DataError, match="source_dir"):
-        b3db.load(ml_collections.ConfigDict({"source_dir": str(tmp_path / "nowhere")}))
+    with pytest.raises(DataError, match="data.path"):
+        b3db.load(ml_collections.ConfigDict({"path": str(tmp_path / "nowhere")}))
 
 
 def test_logbb_targets_are_standardised_on_train_with_the_scale_kept():

@@ -10,20 +10,21 @@ from experiments.molecules import _scores
 from train import loop, overrides
 
 # Small, quick versions: a seeded stratified subset of B3DB (data.subset) on the random split.
-SHORT = {"data.split": "random", "data.subset": 1500, "num_steps": 150, "log_every": 50, "checkpoint_every": 150,
-         "batch_size": 32}
+SHORT = {"data.split": "random", "data.subset": 400, "num_steps": 100, "log_every": 25, "checkpoint_every": 100,
+         "batch_size": 32, "eval_batch_size": 64}
 TINY = {
-    "b3db_gnn": {"model.hidden": 32, "model.layers": 2, "optimizer.learning_rate": 3e-3},
-    "b3db_gru": {"model.hidden": 32, "model.embed_dim": 16, "optimizer.learning_rate": 5e-3, "data.max_tokens": 64},
-    "b3db_cnn": {"model.features": (32, 32), "model.hidden": 32, "optimizer.learning_rate": 3e-3,
-                 "data.max_tokens": 64},
+    "b3db_gnn": {"model.hidden": 32, "model.layers": 2, "optimizer.learning_rate": 3e-3, "data.subset": 1000,
+                 "num_steps": 150},
+    "b3db_gru": {"model.hidden": 16, "model.embed_dim": 16, "optimizer.learning_rate": 5e-3, "data.max_tokens": 48},
+    "b3db_cnn": {"model.features": (16, 16), "model.hidden": 16, "optimizer.learning_rate": 3e-3,
+                 "data.max_tokens": 48},
     "b3db_mlp_morgan": {"model.width": 64},
     "b3db_mlp_descriptors": {"model.width": 64, "data.subset": 600, "batch_size": 16},
 }
 LOGBB = {
-    "logbb_gnn": {"model.hidden": 32, "model.layers": 2, "optimizer.learning_rate": 3e-3},
+    "logbb_gnn": {"model.hidden": 16, "model.layers": 2, "optimizer.learning_rate": 3e-3},
     "logbb_mlp_morgan": {"model.width": 64},
-    "logbb_mlp_descriptors": {"model.width": 64, "data.subset": 400, "batch_size": 16},
+    "logbb_mlp_descriptors": {"model.width": 64, "data.subset": 300, "batch_size": 16},
 }
 
 

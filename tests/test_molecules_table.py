@@ -55,3 +55,11 @@ def test_references_choose_on_validation_and_score_test():
         patch.setattr(_references, "TREES", 20)
         forest = _references.forest(dataset, seeds=2)
     assert len(forest["test"]) == 2 and forest["validation"]["roc_auc"] > 0.7
+
+
+def test_missing_runs_are_marked_not_measured_and_no_verdict_is_drawn_without_them():
+    runs = {"b3db_gnn": [], "b3db_mlp_morgan": [_result(0.88, 0.86)]}
+    table_rows = _table.rows(runs, {}, _table.CLASSIFICATION)
+    text = _table.classification_table("random", table_rows)
+    assert "| `molecules/b3db_gnn`: GNN (GINE message passing) on molecular graph | not measured |" in text
+    assert "No verdict" in text and "wins" not in text

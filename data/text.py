@@ -24,7 +24,11 @@ def tokenize(text: str) -> list[str]:
 
 
 class Tokenizer:
-    """Words -> ids with a vocabulary of at most `vocab_size` ids (padding and OOV included)."""
+    """Words -> ids with a vocabulary of at most `vocab_size` ids (padding and OOV included).
+
+    `split` turns a text into its tokens; a subclass for another kind of text replaces only it."""
+
+    split = staticmethod(tokenize)
 
     def __init__(self, words: Sequence[str]) -> None:
         self.vocabulary: tuple[str, ...] = ("<pad>", "<oov>", *words)
@@ -34,7 +38,7 @@ class Tokenizer:
     def fit(cls, texts: Iterable[str], vocab_size: int, min_count: int = 1) -> "Tokenizer":
         if vocab_size < 3:
             raise ValueError(f"vocab_size must be >= 3 (padding, out-of-vocabulary, one word), got {vocab_size}")
-        counts = collections.Counter(token for text in texts for token in tokenize(text))
+        counts = collections.Counter(token for text in texts for token in cls.split(text))
         ranked = sorted((word for word, n in counts.items() if n >= min_count), key=lambda w: (-counts[w], w))
         return cls(ranked[: vocab_size - 2])
 
@@ -42,7 +46,7 @@ class Tokenizer:
         return len(self.vocabulary)
 
     def encode(self, text: str) -> list[int]:
-        return [self._ids.get(token, OOV) for token in tokenize(text)]
+        return [self._ids.get(token, OOV) for token in self.split(text)]
 
     def encode_padded(self, texts: Sequence[str], max_len: int) -> tuple[np.ndarray, np.ndarray]:
         """(ids [N, max_len] int32 zero-padded, lengths [N] int32); longer texts keep their first `max_len`

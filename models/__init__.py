@@ -17,11 +17,13 @@ import kernels as kernels_lib
 from models.bow import BagOfWords
 from models.cnn import SmallCNN
 from models.eeg import EEGNet, Deep4, RawGRU, ShallowConvNet, SpatialMeanNet
+from models.gnn import GNN
 from models.lenet import LeNet5
 from models.linear import Linear
 from models.mlp import MLP
 from models.resnet import ResNet
 from models.rnn import RNNClassifier, RNNLanguageModel, RNNRegressor
+from models.token_cnn import TokenCNN
 from models.vgg import VGG
 
 REGISTRY: dict[str, Callable[..., nn.Module]] = {
@@ -40,6 +42,8 @@ REGISTRY: dict[str, Callable[..., nn.Module]] = {
     "eeg_deep4": Deep4,
     "eeg_gru": RawGRU,
     "eeg_spatial": SpatialMeanNet,
+    "gnn": GNN,
+    "token_cnn": TokenCNN,
 }
 
 

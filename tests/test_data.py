@@ -52,7 +52,7 @@ def test_labels_out_of_range_are_rejected_with_the_data_set_name():
 
 
 def test_unknown_data_set_lists_valid_names():
-    with pytest.raises(DataError, match="valid data sets: digits, fashion_mnist"):
+    with pytest.raises(DataError, match="valid data sets: b3db, b3db_logbb, digits, fashion_mnist"):
         data.load(ml_collections.ConfigDict({"name": "imagenet"}))
 
 

@@ -107,8 +107,8 @@ def test_damaged_prepared_copy_is_reported_with_the_fix(tmp_path):
 def test_list_command_shows_every_local_data_set(tmp_path):
     out = subprocess.run([sys.executable, "-m", "data", "--list", f"--data_dir={tmp_path}"], capture_output=True,
                          text=True, check=True).stdout
-    for name in ("digits", "mnist5k", "fashion_mnist", "shakespeare_chars", "rotten_tomatoes", "sunspots",
-                 "npz", "csv", "image_folder", "ts", "uea/<Problem>", "uea_features/<Problem>"):
+    for name in ("digits", "mnist5k", "fashion_mnist", "shakespeare_chars", "rotten_tomatoes", "sunspots", "b3db",
+                 "b3db_logbb", "npz", "csv", "image_folder", "ts", "uea/<Problem>", "uea_features/<Problem>"):
         assert name in out
     assert "train 55000 / validation 5000 / test 10000" in out and "prepared: no" in out
     assert "GunPoint" in out and "SelfRegulationSCP1" in out  # found in the installed packages

@@ -1,0 +1,1 @@
+"""Molecules: learned representations (SMILES tokens, molecular graphs) against chemical fingerprints on B3DB."""

@@ -1,0 +1,7 @@
+"""B3DB BBB+/BBB-: MLP on Morgan (ECFP4, 2048-bit) fingerprints."""
+
+from experiments.molecules._common import config
+
+
+def get_config():
+    return config("b3db", "morgan", {"name": "mlp", "depth": 2, "width": 512, "dropout": 0.3}, num_steps=500)   # chosen on scaffold validation ROC AUC

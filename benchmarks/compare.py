@@ -312,7 +312,7 @@ def main(argv: list[str]) -> None:
              f"torch {torch_version}. Each path runs in its own process; examples/s is the median of "
              f"{WINDOWS.value} timed windows after a warm-up window (steps per window in each heading)"
              + (f"; each path ran in {ROUNDS.value} processes, the paths taken in turn, and the table gives the "
-                "round with the median rate, the range over rounds in parentheses" if ROUNDS.value > 1 else "")
+                "round with the median rate (the slower middle one for an even count), the range over rounds in parentheses" if ROUNDS.value > 1 else "")
              + ". No path saves checkpoints inside the timed windows. Constant learning "
              "rate everywhere (the experiments' schedules do not change the cost of a step) and no augmentation "
              "(only layerwise has it built in).", "",

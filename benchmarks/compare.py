@@ -38,7 +38,7 @@ from absl import app, flags
 def define_flags() -> None:
     """Flags exist only when this is the program (`python -m benchmarks[.compare]`), so tests can import
     the paths without colliding with `python -m train`'s flags."""
-    global EXPERIMENTS, PATHS, WINDOWS, WINDOW_STEPS, OUT, ONE
+    global EXPERIMENTS, PATHS, WINDOWS, WINDOW_STEPS, OUT, ONE, ROUNDS
     EXPERIMENTS = flags.DEFINE_multi_string("experiment", ["digits_cnn"], "Experiments to compare.")
     PATHS = flags.DEFINE_list("paths", ["layerwise", "layerwise_xla", "flax_per_step", "torch_eager",
                                         "torch_compile"],
@@ -46,6 +46,9 @@ def define_flags() -> None:
     WINDOWS = flags.DEFINE_integer("windows", 5, "Timed windows after one warm-up window.")
     WINDOW_STEPS = flags.DEFINE_integer("window_steps", 0, "Train steps per window (0: each experiment's "
                                         "default in DEFAULT_WINDOW_STEPS, about 5-15 s on a 2-core CPU).")
+    ROUNDS = flags.DEFINE_integer("rounds", 1, "Fresh processes per path, taken in turn (path A, B, ..., then A, "
+                                  "B, ... again): one process's speed varies by about 10% on a shared 2-core "
+                                  "machine, so the table gives the median over rounds and their range.")
     OUT = flags.DEFINE_string("out", "", "Write the markdown report here.")
     ONE = flags.DEFINE_string("one", "", "(internal) run one path 'experiment:path' and print JSON.")
 
@@ -96,7 +99,8 @@ def run_layerwise(config, windows: int, window_steps: int) -> dict:
 
     runtime.enable_compilation_cache()
     config.num_steps = window_steps * (windows + 1)
-    config.log_every = config.checkpoint_every = window_steps
+    config.log_every = window_steps
+    config.checkpoint_every = config.num_steps  # only the final save, after the last timed window: no path saves
     workdir = tempfile.mkdtemp(prefix="bench-layerwise-")
     summary = loop.train_and_evaluate(config, workdir)
     rates = [json.loads(line)["examples_per_sec"] for line in (Path(workdir) / "metrics.jsonl").read_text().splitlines()
@@ -253,6 +257,30 @@ def run_one(spec: str, windows: int, window_steps: int) -> dict:
     return {**result, "peak_mb": _peak_mb()}
 
 
+def _run_process(experiment: str, path: str) -> dict:
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.compare", f"--one={experiment}:{path}",
+                           f"--windows={WINDOWS.value}",
+                           f"--window_steps={window_steps(experiment, WINDOW_STEPS.value)}"],
+                          capture_output=True, text=True)
+    if proc.returncode:
+        return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1][:160]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _over_rounds(results: list[dict]) -> dict:
+    """One path's rounds as one row: the median round by examples/s (with every round's rate), or the first error."""
+    done = sorted((r for r in results if "error" not in r), key=lambda r: r["examples_per_sec"])
+    if not done:
+        return results[0]
+    return {**done[(len(done) - 1) // 2], "rounds": [r["examples_per_sec"] for r in results if "error" not in r]}
+
+
+def _rate(result: dict) -> str:
+    rounds = result.get("rounds", [])
+    spread = f" ({min(rounds):,.0f}-{max(rounds):,.0f})" if len(rounds) > 1 else ""
+    return f"{result['examples_per_sec']:,.0f}{spread}"
+
+
 def main(argv: list[str]) -> None:
     problem = torch_missing(PATHS.value if not ONE.value else [ONE.value.split(":")[-1]])
     if problem:
@@ -271,24 +299,21 @@ def main(argv: list[str]) -> None:
     load_at_start = os.getloadavg()[0]
     rows = []
     for experiment in EXPERIMENTS.value:
-        results = {}
-        for path in PATHS.value:
-            proc = subprocess.run([sys.executable, "-m", "benchmarks.compare", f"--one={experiment}:{path}",
-                                   f"--windows={WINDOWS.value}",
-                                   f"--window_steps={window_steps(experiment, WINDOW_STEPS.value)}"],
-                                  capture_output=True, text=True)
-            if proc.returncode:
-                results[path] = {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1][:160]}
-            else:
-                results[path] = json.loads(proc.stdout.strip().splitlines()[-1])
-            print(experiment, path, results[path], flush=True)
-        rows.append((experiment, results))
+        runs: dict[str, list[dict]] = {path: [] for path in PATHS.value}
+        for _ in range(ROUNDS.value):
+            for path in PATHS.value:
+                runs[path].append(_run_process(experiment, path))
+                print(experiment, path, runs[path][-1], flush=True)
+        rows.append((experiment, {path: _over_rounds(results) for path, results in runs.items()}))
 
     lines = ["# Benchmarks: layerwise against the per-step flax loop and PyTorch", "",
              f"Command: `python -m benchmarks.compare {' '.join(sys.argv[1:])}`", "",
              f"Machine: {platform.machine()}, {os.cpu_count()} CPU cores, Linux; jax {jax.__version__}, "
              f"torch {torch_version}. Each path runs in its own process; examples/s is the median of "
-             f"{WINDOWS.value} timed windows after a warm-up window (steps per window in each heading). Constant learning "
+             f"{WINDOWS.value} timed windows after a warm-up window (steps per window in each heading)"
+             + (f"; each path ran in {ROUNDS.value} processes, the paths taken in turn, and the table gives the "
+                "round with the median rate (the slower middle one for an even count), the range over rounds in parentheses" if ROUNDS.value > 1 else "")
+             + ". No path saves checkpoints inside the timed windows. Constant learning "
              "rate everywhere (the experiments' schedules do not change the cost of a step) and no augmentation "
              "(only layerwise has it built in).", "",
              f"Load average (1 min) on the machine: {load_at_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the "
@@ -304,7 +329,7 @@ def main(argv: list[str]) -> None:
                 lines.append(f"| {path} | failed: {result['error']} | | | | |")
                 continue
             ratio = f"{base / result['examples_per_sec']:.2f}x" if base else ""
-            lines.append(f"| {path} | {result['examples_per_sec']:,.0f} | {ratio} | {result['setup_seconds']:.1f} s "
+            lines.append(f"| {path} | {_rate(result)} | {ratio} | {result['setup_seconds']:.1f} s "
                          f"| {result['peak_mb']:,.0f} MB | {result.get('parameters', 0):,} |")
         lines.append("")
     if OUT.value:  # hand-written analysis kept across regenerations

@@ -13,7 +13,6 @@ Features, per window and channel:
 from __future__ import annotations
 
 import numpy as np
-from scipy import signal
 
 # Conventional clinical bands (Hz); a band above the Nyquist frequency is clipped or dropped.
 BANDS: dict[str, tuple[float, float]] = {
@@ -32,6 +31,8 @@ def bandpass(x: np.ndarray, fs: float, low: float, high: float, order: int = 4) 
     nyquist = fs / 2.0
     if low <= 0 and high >= nyquist:
         return np.asarray(x, np.float64).copy()
+    from scipy import signal  # imported here, not at the top: 1.5 s at every start that only these runs need
+
     if low <= 0:
         sos = signal.butter(order, high, btype="lowpass", fs=fs, output="sos")
     elif high >= nyquist:
@@ -107,6 +108,8 @@ def welch_psd(x: np.ndarray, fs: float, nperseg: int | None = None) -> tuple[np.
     """
     time = x.shape[-2]
     nperseg = min(time, int(fs)) if nperseg is None else min(nperseg, time)
+    from scipy import signal
+
     freqs, psd = signal.welch(x, fs=fs, nperseg=nperseg, axis=-2)
     return freqs, np.moveaxis(psd, -2, -1)
 

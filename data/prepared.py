@@ -213,4 +213,5 @@ def load(dataset_name: str, data_config: ml_collections.ConfigDict, loader: Any,
             source.gather(np.array([0, len(source) - 1]))
     except Exception as error:  # array_record raises several types on damaged files
         raise unreadable(error) from error
-    return Dataset(splits=RecordSplits(split_sources, Split, unreadable), **metadata(built))
+    array_dir = Path(built.data_dir) / "arrays"  # removed with the prepared copy
+    return Dataset(splits=RecordSplits(split_sources, Split, unreadable, array_dir), **metadata(built))

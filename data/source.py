@@ -8,6 +8,9 @@ when asked for, so streaming a large training split never first reads it whole i
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
@@ -70,12 +73,40 @@ class MemorySplits(dict):
         return ArraySource(self[name])
 
 
+def _load_arrays(directory: Path, names: list[str]) -> dict[str, np.ndarray] | None:
+    """The split's arrays from `save_arrays`' files, or None when any is missing or unreadable."""
+    try:
+        return {name: np.load(directory / f"{name}.npy", allow_pickle=False) for name in names}
+    except (OSError, ValueError, EOFError):
+        return None
+
+
+def save_arrays(directory: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Writes each array as `.npy`, each file complete or absent (written aside, then renamed). A directory
+    that cannot be written leaves things as they were: these files only save time."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, array in arrays.items():
+            handle, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
+            with os.fdopen(handle, "wb") as file:
+                np.save(file, array, allow_pickle=False)
+            os.replace(temporary, directory / f"{name}.npy")
+    except OSError:
+        pass
+
+
 class RecordSplits(Mapping):
-    """Splits of a prepared copy: sources at once, whole arrays read on first access and kept."""
+    """Splits of a prepared copy: sources at once, whole arrays read on first access and kept.
+
+    Reading a split whole record by record decodes every example (about 5 s for Fashion-MNIST's 60,000 on
+    2 cores, most of a warm start); with `array_dir` the first whole read is also written there as plain
+    `.npy` files, which later runs load in a fraction of a second.
+    """
 
     def __init__(self, sources: dict[str, RecordSource], make_split: Any,
-                 unreadable: Callable[[Exception], Exception]) -> None:
+                 unreadable: Callable[[Exception], Exception], array_dir: Path | None = None) -> None:
         self._sources, self._make_split, self._unreadable = sources, make_split, unreadable
+        self._array_dir = array_dir
         self._read: dict[str, Any] = {}
 
     def source(self, name: str) -> RecordSource:
@@ -88,12 +119,22 @@ class RecordSplits(Mapping):
         if name not in self._sources:
             raise KeyError(name)
         if name not in self._read:
-            try:
-                arrays = read_all(self._sources[name])
-            except Exception as error:  # a file damaged after it was opened
-                raise self._unreadable(error) from error
-            self._read[name] = self._make_split(**arrays)
+            self._read[name] = self._make_split(**self._arrays(name))
         return self._read[name]
+
+    def _arrays(self, name: str) -> dict[str, np.ndarray]:
+        source = self._sources[name]
+        directory = self._array_dir / name if self._array_dir is not None else None
+        arrays = _load_arrays(directory, list(source.fields)) if directory is not None else None
+        if arrays is not None and all(len(array) == len(source) for array in arrays.values()):
+            return arrays
+        try:
+            arrays = read_all(source)
+        except Exception as error:  # a file damaged after it was opened
+            raise self._unreadable(error) from error
+        if directory is not None:
+            save_arrays(directory, arrays)
+        return arrays
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._sources)

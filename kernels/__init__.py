@@ -68,7 +68,10 @@ def library_path() -> Path | None:
 
 
 def describe() -> str:
-    """What a run records: the library in use, or why there is none."""
+    """What a run records: the library in use, why there is none, or that the run never asked for it (kernels=xla,
+    a model without convolutions or LSTM layers, an accelerator), so recording never builds it."""
+    if "available" not in _state:
+        return "not used"
     return str(library_path()) if available() else f"unavailable: {unavailable_reason()}"
 
 

@@ -54,3 +54,12 @@ def test_the_bench_extra_pins_the_torch_the_message_names():
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     assert extras["bench"] == ["torch==2.13.0"]
     assert compare.torch_missing(["layerwise", "flax_per_step"]) is None  # the JAX paths never need torch
+
+
+def test_rounds_report_the_median_round_with_the_range_and_skip_failed_rounds():
+    rounds = [{"examples_per_sec": 900.0, "peak_mb": 1}, {"error": "killed"}, {"examples_per_sec": 700.0, "peak_mb": 2},
+              {"examples_per_sec": 800.0, "peak_mb": 3}]
+    row = compare._over_rounds(rounds)
+    assert row["examples_per_sec"] == 800.0 and row["peak_mb"] == 3 and row["rounds"] == [900.0, 700.0, 800.0]
+    assert compare._rate(row) == "800 (700-900)"
+    assert compare._over_rounds([{"error": "killed"}]) == {"error": "killed"}

@@ -260,3 +260,11 @@ def test_without_a_compiler_training_runs_on_xla_and_says_so_once(tmp_path):
     assert asked.returncode == 2
     assert asked.stderr.strip().splitlines()[-1].startswith(
         "error: kernels=onednn but the oneDNN kernel library is unavailable: compiler failed")
+
+
+def test_a_run_that_never_asks_for_the_kernels_records_them_as_not_used_without_building(tmp_path):
+    cache = tmp_path / "cache"
+    result = _train(tmp_path / "run", {"LAYERWISE_KERNEL_CACHE": str(cache)}, num_steps=10, kernels="xla")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["kernel_library"] == "not used"
+    assert not list(cache.glob("*.so"))  # nothing was built

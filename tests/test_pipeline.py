@@ -121,3 +121,23 @@ def test_catalog_set_that_cannot_be_prepared_says_how_to_get_it(tmp_path, monkey
     config = ml_collections.ConfigDict({"name": "mnist", "split_seed": 0, "data_dir": str(tmp_path)})
     with pytest.raises(data.DataError, match=r"catalog data set 'mnist' is not prepared.*python -m data --prepare=mnist"):
         data.load(config)
+
+
+def test_a_split_read_whole_is_kept_as_arrays_and_a_damaged_array_file_is_read_again(tmp_path, monkeypatch):
+    config = _digits_config()
+    config.data_dir = str(tmp_path)
+    first = data.load(config).splits["train"]
+    files = sorted(tmp_path.rglob("arrays/train/*.npy"))
+    assert [f.name for f in files] == ["inputs.npy", "labels.npy"]
+    records = []
+    original = sources.read_all
+    monkeypatch.setattr(sources, "read_all", lambda source: records.append(1) or original(source))
+    again = data.load(config).splits["train"]
+    assert records == [] and again.inputs.dtype == first.inputs.dtype
+    np.testing.assert_array_equal(again.inputs, first.inputs)
+    np.testing.assert_array_equal(again.labels, first.labels)
+    files[0].write_bytes(files[0].read_bytes()[:200])  # truncated: fall back to the records, then rewrite
+    repaired = data.load(config).splits["train"]
+    assert records == [1]
+    np.testing.assert_array_equal(repaired.inputs, first.inputs)
+    assert np.load(files[0]).shape == first.inputs.shape

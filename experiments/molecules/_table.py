@@ -5,7 +5,9 @@ For each split (scaffold, random) and each experiment, `molecules/<name>` runs w
 skipped, an unfinished one resumes). Each run's final checkpoint scores the validation and test
 molecules (`_scores.py`); the scikit-learn references are fitted on the same splits
 (`_references.py`). Then the part of `experiments/MOLECULES.md` between the `molecules-table`
-markers is rewritten. `--validation_of=DIR` instead prints the validation metrics of every run under
+markers is rewritten. Each classification table ends with one more row: the ensemble of the seeds of
+the learned experiment with the best mean validation ROC AUC (the mean of their probabilities of
+BBB+), scored as one model. `--validation_of=DIR` instead prints the validation metrics of every run under
 DIR (a `python -m train --sweep` directory), for choosing settings without looking at test.
 """
 

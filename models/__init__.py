@@ -17,6 +17,7 @@ import kernels as kernels_lib
 from models.bow import BagOfWords
 from models.cnn import SmallCNN
 from models.eeg import EEGNet, Deep4, RawGRU, ShallowConvNet, SpatialMeanNet
+from models.dmpnn import DMPNN
 from models.gnn import GNN
 from models.lenet import LeNet5
 from models.linear import Linear
@@ -43,6 +44,7 @@ REGISTRY: dict[str, Callable[..., nn.Module]] = {
     "eeg_gru": RawGRU,
     "eeg_spatial": SpatialMeanNet,
     "gnn": GNN,
+    "dmpnn": DMPNN,
     "token_cnn": TokenCNN,
 }
 

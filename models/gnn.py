@@ -105,18 +105,23 @@ class GINELayer(nn.Module):
         return (h + z) * used[:, None]
 
 
-class GNN(nn.Module):
-    """Molecular graph -> logits (or regression outputs): atom embeddings, `layers` GINE steps, pooling, MLP."""
+class GraphModel(nn.Module):
+    """What every model of `data/molgraph.py`'s layout is told about it, and how many rows it packs."""
 
     num_classes: int
-    hidden: int = 128
-    layers: int = 4
-    dropout: float = 0.1
-    readout: str = "mean_max"
     atoms_per_molecule: int = 48   # packed rows per molecule of a batch; a batch above it runs padded
     atom_columns: int = 8          # data.molgraph.ATOM_COLUMNS
     atom_vocab: int = 64           # >= data.molgraph.ATOM_VOCAB
     bond_vocab: int = 32           # >= data.molgraph.BOND_VOCAB
+
+
+class GNN(GraphModel):
+    """Molecular graph -> logits (or regression outputs): atom embeddings, `layers` GINE steps, pooling, MLP."""
+
+    hidden: int = 128
+    layers: int = 4
+    dropout: float = 0.1
+    readout: str = "mean_max"
 
     def setup(self) -> None:
         self.atom_embed = nn.Dense(self.hidden, use_bias=False)

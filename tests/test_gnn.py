@@ -1,4 +1,4 @@
-"""The molecule models: the GNN ignores atom numbering, packs batches exactly; the token CNN ignores padding."""
+"""The molecule models: the GNNs ignore atom numbering, pack batches exactly; the token CNN ignores padding."""
 
 import jax
 import jax.numpy as jnp
@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from data import molgraph
+from models.dmpnn import DMPNN, pack_edges
 from models.gnn import GNN, pack
 from models.token_cnn import TokenCNN
 
@@ -73,6 +74,32 @@ def test_packed_batch_equals_the_padded_computation_and_overflow_falls_back(grap
     assert int(packed["used"].sum()) == sum(counts)
     assert np.array_equal(np.bincount(np.asarray(packed["molecule"]), minlength=9)[:8], counts)
 
+
+def test_dmpnn_reverses_every_bond_packs_exactly_and_ignores_atom_order(graphs):
+    from rdkit import Chem
+
+    x = jnp.asarray(graphs)
+    packed = pack(x, molgraph.ATOM_COLUMNS, 128)
+    edges = {k: np.asarray(v) for k, v in pack_edges(packed["neighbours"], packed["bonds"], 256).items()}
+    used = edges["used"]
+    assert used.sum() == 2 * sum(Chem.MolFromSmiles(s).GetNumBonds() for s in SMILES)
+    reverse = edges["reverse"][used]
+    assert np.array_equal(edges["reverse"][reverse], np.flatnonzero(used))
+    assert np.array_equal(edges["source"][reverse], edges["target"][used])
+    roomy = DMPNN(num_classes=2, hidden=16, depth=3, atoms_per_molecule=32, edges_per_molecule=32 * 6)
+    variables = jax.jit(roomy.init)(jax.random.key(3), x)
+    padded = jax.jit(roomy.apply)
+    expected = padded(variables, x)
+    packed = jax.jit(DMPNN(num_classes=2, hidden=16, depth=3, atoms_per_molecule=16, edges_per_molecule=24).apply)
+    overflow = jax.jit(DMPNN(num_classes=2, hidden=16, depth=3, atoms_per_molecule=16, edges_per_molecule=2).apply)
+    np.testing.assert_allclose(packed(variables, x), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(overflow(variables, x), expected, rtol=1e-5, atol=1e-6)   # too few bond rows
+    shuffled = np.stack([permute_atoms(g, np.random.default_rng(1).permutation(len(g))) for g in graphs])
+    np.testing.assert_allclose(packed(variables, jnp.asarray(shuffled)), expected, rtol=1e-5, atol=1e-5)
+    retyped = graphs.copy()
+    bonds = slice(molgraph.ATOM_COLUMNS + 6, None)
+    retyped[:, :, bonds] = np.where(retyped[:, :, bonds] > 0, 2, 0)
+    assert not np.allclose(padded(variables, jnp.asarray(retyped)), expected)
 
 def test_token_cnn_ignores_what_lies_past_each_length():
     model = TokenCNN(num_classes=2, vocab_size=20, features=(8, 8), kernel=3, hidden=8)

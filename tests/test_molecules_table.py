@@ -63,3 +63,18 @@ def test_missing_runs_are_marked_not_measured_and_no_verdict_is_drawn_without_th
     text = _table.classification_table("random", table_rows)
     assert "| `molecules/b3db_gnn`: GNN (GINE message passing) on molecular graph | not measured |" in text
     assert "No verdict" in text and "wins" not in text
+
+
+def test_ensemble_row_averages_the_seeds_probabilities_of_the_row_chosen_on_validation():
+    labels = np.array([0, 0, 1, 1])
+    seeds = [np.array([0.6, 0.1, 0.5, 0.9]), np.array([0.2, 0.7, 0.65, 0.9])]   # AUC 0.75 each; mean 1.0
+    runs = {"b3db_dmpnn": [{**_result(0.90, 0.75), "scores": {s: {"labels": labels, "scores": p}
+                                                               for s in ("validation", "test")}} for p in seeds],
+            "b3db_mlp_morgan": [_result(0.88, 0.86), _result(0.88, 0.86)]}
+    refs = {"ECFP4 + random forest": {"setting": "max_features=sqrt", "validation": {"roc_auc": 0.89, "accuracy": 0.8},
+                                      "test": [{"roc_auc": 0.95, "accuracy": 0.8}] * 3}}
+    text = _table.classification_table("random", _table.rows(runs, refs, _table.CLASSIFICATION))
+    assert "| `molecules/b3db_dmpnn`, ensemble of its 2 seeds (mean probability) | **1.000** | 1.000 | 1.000 |" in text
+    assert "learned `molecules/b3db_dmpnn`" in text and "0.750 ± 0.000" in text   # the verdict keeps the seed mean
+    assert "the fingerprints/descriptors wins on the random split by 0.200" in text
+    assert "the ensemble wins by 0.050" in text

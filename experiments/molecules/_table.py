@@ -5,7 +5,9 @@ For each split (scaffold, random) and each experiment, `molecules/<name>` runs w
 skipped, an unfinished one resumes). Each run's final checkpoint scores the validation and test
 molecules (`_scores.py`); the scikit-learn references are fitted on the same splits
 (`_references.py`). Then the part of `experiments/MOLECULES.md` between the `molecules-table`
-markers is rewritten. `--validation_of=DIR` instead prints the validation metrics of every run under
+markers is rewritten. Each classification table ends with one more row: the ensemble of the seeds of
+the learned experiment with the best mean validation ROC AUC (the mean of their probabilities of
+BBB+), scored as one model. `--validation_of=DIR` instead prints the validation metrics of every run under
 DIR (a `python -m train --sweep` directory), for choosing settings without looking at test.
 """
 
@@ -18,12 +20,15 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
+import numpy as np
+
 from experiments.molecules import _scores
 
 ROOT = Path(__file__).resolve().parents[2]
 SPLITS = ("scaffold", "random")
 CLASSIFICATION = {   # experiment -> (what it reads, what it is)
     "b3db_gnn": ("molecular graph", "GNN (GINE message passing)", True),
+    "b3db_dmpnn": ("molecular graph", "D-MPNN (directed bond messages, chemprop's design)", True),
     "b3db_gru": ("SMILES tokens", "bidirectional GRU", True),
     "b3db_cnn": ("SMILES tokens", "1-D CNN", True),
     "b3db_mlp_morgan": ("ECFP4 bits", "MLP", False),
@@ -74,7 +79,19 @@ def result(directory: Path) -> dict[str, Any]:
     task = summary.get("task", "classification")
     scores = _scores.load(directory)
     return {"summary": summary, "validation": _scores.metrics(scores["validation"], task),
-            "test": _scores.metrics(scores["test"], task)}
+            "test": _scores.metrics(scores["test"], task), "scores": scores}
+
+
+def ensemble(results: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Validation and test metrics of the seeds' mean probability of BBB+ (one model, not a mean of seeds)."""
+    out = {}
+    for split in ("validation", "test"):
+        labels = results[0]["scores"][split]["labels"]
+        if any(not np.array_equal(r["scores"][split]["labels"], labels) for r in results):
+            raise ValueError(f"the seeds of one experiment scored different {split} molecules; rerun them")
+        mean = np.mean([r["scores"][split]["scores"] for r in results], axis=0)
+        out[split] = _scores.metrics({"labels": labels, "scores": mean}, "classification")
+    return out
 
 
 def mean_std(values: Sequence[float]) -> str:
@@ -97,7 +114,7 @@ def rows(runs: dict[str, list[dict[str, Any]]], refs: dict[str, dict[str, Any]],
                     "validation": [r["validation"] for r in results], "test": [r["test"] for r in results],
                     "params": f"{results[0]['summary']['num_params']:,}",
                     "seconds": statistics.fmean(r["summary"]["train_seconds"] for r in results),
-                    "steps": results[0]["summary"]["steps"]})
+                    "steps": results[0]["summary"]["steps"], "name": name, "results": results})
     for label, ref in refs.items():
         out.append({"label": f"{label} (scikit-learn; {ref['setting']})", "learned": False,
                     "validation": [ref["validation"]], "test": ref["test"], "params": "-", "seconds": None,
@@ -133,14 +150,26 @@ def classification_table(split: str, table_rows: list[dict[str, Any]]) -> str:
                                                                         if not r["learned"]):
         return "\n".join(lines + ["", "No verdict: a family has no measured row on this split.", ""])
     learned, classic = best(table_rows, True, "roc_auc"), best(table_rows, False, "roc_auc")
-    lead = statistics.fmean(t["roc_auc"] for t in learned["test"]) - \
-        statistics.fmean(t["roc_auc"] for t in classic["test"])
+    classic_auc = statistics.fmean(t["roc_auc"] for t in classic["test"])
+    lead = statistics.fmean(t["roc_auc"] for t in learned["test"]) - classic_auc
     winner = "the learned representation" if lead > 0 else "the fingerprints/descriptors"
-    lines += ["", f"Best by validation ROC AUC: learned {learned['label']} "
-              f"{mean_std([t['roc_auc'] for t in learned['test']])} against classic {classic['label']} "
-              f"{mean_std([t['roc_auc'] for t in classic['test']])} test ROC AUC: {winner} wins on the {split} "
-              f"split by {abs(lead):.3f}.", ""]
-    return "\n".join(lines)
+    verdict = [f"Best by validation ROC AUC: learned {learned['label']} "
+               f"{mean_std([t['roc_auc'] for t in learned['test']])} against classic {classic['label']} "
+               f"{mean_std([t['roc_auc'] for t in classic['test']])} test ROC AUC: {winner} wins on the {split} "
+               f"split by {abs(lead):.3f}."]
+    results = learned.get("results", [])
+    if len(results) > 1 and all("scores" in r for r in results):
+        metrics = ensemble(results)
+        lines.append(f"| `molecules/{learned['name']}`, ensemble of its {len(results)} seeds (mean probability) | "
+                     f"**{metrics['test']['roc_auc']:.3f}** | {metrics['test']['accuracy']:.3f} | "
+                     f"{metrics['validation']['roc_auc']:.3f} | - | {len(results)} x {learned['params']} | "
+                     f"{learned['steps']} | - |")
+        lead = metrics["test"]["roc_auc"] - classic_auc
+        winner = "the ensemble" if lead > 0 else "the fingerprints/descriptors"
+        verdict.append(f"The ensemble of that experiment's {len(results)} seeds (one model, its members' mean "
+                       f"probability; not a mean over seeds) scores {metrics['test']['roc_auc']:.3f} against the "
+                       f"same classic row: {winner} wins by {abs(lead):.3f}.")
+    return "\n".join(lines + [""] + verdict + [""])
 
 
 def regression_table(split: str, table_rows: list[dict[str, Any]]) -> str:

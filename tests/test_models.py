@@ -43,5 +43,5 @@ def test_cnn_dropout_only_in_train_mode():
 
 
 def test_unknown_model_names_the_valid_ones():
-    with pytest.raises(ValueError, match="valid models: bow, cnn, eeg_deep4, .*, resnet, rnn_classifier, .*vgg"):
+    with pytest.raises(ValueError, match="valid models: bow, cnn, dmpnn, eeg_deep4, .*, resnet, rnn_classifier, .*vgg"):
         models.create(ml_collections.ConfigDict({"name": "transformer"}), num_classes=10)

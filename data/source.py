@@ -98,7 +98,7 @@ def save_arrays(directory: Path, arrays: dict[str, np.ndarray]) -> None:
 class RecordSplits(Mapping):
     """Splits of a prepared copy: sources at once, whole arrays read on first access and kept.
 
-    Reading a split whole record by record decodes every example (about 5 s for Fashion-MNIST's 60,000 on
+    Reading a split whole record by record decodes every example (about 4 s for Fashion-MNIST's 60,000 on
     2 cores, most of a warm start); with `array_dir` the first whole read is also written there as plain
     `.npy` files, which later runs load in a fraction of a second.
     """

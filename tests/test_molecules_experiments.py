@@ -13,6 +13,8 @@ from train import loop, overrides
 SHORT = {"data.split": "random", "data.subset": 400, "num_steps": 100, "log_every": 25, "checkpoint_every": 100,
          "batch_size": 32, "eval_batch_size": 64}
 TINY = {
+    "b3db_dmpnn": {"model.hidden": 32, "model.depth": 2, "optimizer.learning_rate": 3e-3, "data.subset": 1000,
+                   "num_steps": 150},
     "b3db_gnn": {"model.hidden": 32, "model.layers": 2, "optimizer.learning_rate": 3e-3, "data.subset": 1000,
                  "num_steps": 150},
     "b3db_gru": {"model.hidden": 16, "model.embed_dim": 16, "optimizer.learning_rate": 5e-3, "data.max_tokens": 48},

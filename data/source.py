@@ -84,6 +84,7 @@ def _load_arrays(directory: Path, names: list[str]) -> dict[str, np.ndarray] | N
 def save_arrays(directory: Path, arrays: dict[str, np.ndarray]) -> None:
     """Writes each array as `.npy`, each file complete or absent (written aside, then renamed). A directory
     that cannot be written leaves things as they were: these files only save time."""
+    temporary = None
     try:
         directory.mkdir(parents=True, exist_ok=True)
         for name, array in arrays.items():
@@ -91,8 +92,10 @@ def save_arrays(directory: Path, arrays: dict[str, np.ndarray]) -> None:
             with os.fdopen(handle, "wb") as file:
                 np.save(file, array, allow_pickle=False)
             os.replace(temporary, directory / f"{name}.npy")
+            temporary = None
     except OSError:
-        pass
+        if temporary is not None:  # a half-written file (a full disk) is not left behind
+            Path(temporary).unlink(missing_ok=True)
 
 
 class RecordSplits(Mapping):

@@ -101,10 +101,10 @@ def run_layerwise(config, windows: int, window_steps: int) -> dict:
     config.num_steps = window_steps * (windows + 1)
     config.log_every = window_steps
     config.checkpoint_every = config.num_steps  # only the final save, after the last timed window: no path saves
-    workdir = tempfile.mkdtemp(prefix="bench-layerwise-")
-    summary = loop.train_and_evaluate(config, workdir)
-    rates = [json.loads(line)["examples_per_sec"] for line in (Path(workdir) / "metrics.jsonl").read_text().splitlines()
-             if json.loads(line)["split"] == "train"][1:]
+    with tempfile.TemporaryDirectory(prefix="bench-layerwise-") as workdir:
+        summary = loop.train_and_evaluate(config, workdir)
+        lines = (Path(workdir) / "metrics.jsonl").read_text().splitlines()
+    rates = [json.loads(line)["examples_per_sec"] for line in lines if json.loads(line)["split"] == "train"][1:]
     return {"examples_per_sec": statistics.median(rates), "setup_seconds": summary["compile_seconds"],
             "parameters": summary["num_params"]}
 

@@ -47,14 +47,14 @@ print(time.perf_counter() - start)
 
 
 def run_once(experiment: str, cache: str) -> Run:
-    workdir = tempfile.mkdtemp(prefix="layerwise-cache-run-")
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "train", f"--experiment={experiment}", f"--workdir={workdir}",
-                    "--config.num_steps=20", "--config.log_every=10", "--config.eval_every=0",
-                    "--config.checkpoint_every=20", "--config.steps_per_call=1"],
-                   check=True, capture_output=True, env={**os.environ, "LAYERWISE_COMPILATION_CACHE": cache})
-    wall = time.perf_counter() - start
-    summary = json.loads((Path(workdir) / "summary.json").read_text())
+    with tempfile.TemporaryDirectory(prefix="layerwise-cache-run-") as workdir:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "train", f"--experiment={experiment}", f"--workdir={workdir}",
+                        "--config.num_steps=20", "--config.log_every=10", "--config.eval_every=0",
+                        "--config.checkpoint_every=20", "--config.steps_per_call=1"],
+                       check=True, capture_output=True, env={**os.environ, "LAYERWISE_COMPILATION_CACHE": cache})
+        wall = time.perf_counter() - start
+        summary = json.loads((Path(workdir) / "summary.json").read_text())
     return summary["first_step_seconds"], summary["compile_seconds"], wall
 
 
@@ -66,12 +66,13 @@ def data_load_seconds(experiment: str) -> float:
 
 
 def cold_and_warm(experiment: str, repeats: int) -> tuple[list[Run], list[Run], list[float]]:
-    run_once(experiment, tempfile.mkdtemp(prefix="layerwise-cache-warmup-"))  # prepares data; not measured
+    with tempfile.TemporaryDirectory(prefix="layerwise-cache-warmup-") as cache:
+        run_once(experiment, cache)  # prepares data; not measured
     cold, warm, data = [], [], []
     for _ in range(repeats):
-        cache = tempfile.mkdtemp(prefix="layerwise-cache-")
-        cold.append(run_once(experiment, cache))
-        warm.append(run_once(experiment, cache))
+        with tempfile.TemporaryDirectory(prefix="layerwise-cache-") as cache:
+            cold.append(run_once(experiment, cache))
+            warm.append(run_once(experiment, cache))
         data.append(data_load_seconds(experiment))
     return cold, warm, data
 

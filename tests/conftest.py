@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -12,9 +14,19 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-os.environ.setdefault("LAYERWISE_COMPILATION_CACHE", tempfile.mkdtemp(prefix="layerwise-test-cache-"))
+
+
+def _private_dir(variable: str, prefix: str) -> None:
+    """Point `variable` at a fresh directory for this test session, removed when it ends (a session leaves
+    nothing behind in /tmp); a value the caller set is used as given and kept."""
+    if variable not in os.environ:
+        os.environ[variable] = tempfile.mkdtemp(prefix=prefix)
+        atexit.register(shutil.rmtree, os.environ[variable], ignore_errors=True)
+
+
+_private_dir("LAYERWISE_COMPILATION_CACHE", "layerwise-test-cache-")
 # Prepared data sets: one private cache per test session (prepared on first use, then shared by all tests).
-os.environ.setdefault("LAYERWISE_DATA_DIR", tempfile.mkdtemp(prefix="layerwise-test-data-"))
+_private_dir("LAYERWISE_DATA_DIR", "layerwise-test-data-")
 
 from train import runtime  # noqa: E402
 

@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from absl import app, flags
@@ -38,8 +39,10 @@ from absl import app, flags
 def define_flags() -> None:
     """Flags exist only when this is the program (`python -m benchmarks[.compare]`), so tests can import
     the paths without colliding with `python -m train`'s flags."""
-    global EXPERIMENTS, PATHS, WINDOWS, WINDOW_STEPS, OUT, ONE, ROUNDS
+    global EXPERIMENTS, SETTINGS, PATHS, WINDOWS, WINDOW_STEPS, OUT, ONE, ROUNDS
     EXPERIMENTS = flags.DEFINE_multi_string("experiment", ["digits_cnn"], "Experiments to compare.")
+    SETTINGS = flags.DEFINE_multi_string("set", [], "KEY=VALUE config settings for every experiment and path, as "
+                                         "--config.KEY=VALUE sets them for `python -m train` (e.g. model.cell=gru).")
     PATHS = flags.DEFINE_list("paths", ["layerwise", "layerwise_xla", "flax_per_step", "torch_eager",
                                         "torch_compile"],
                               "Paths to run.")
@@ -79,10 +82,15 @@ def window_steps(experiment: str, requested: int = 0) -> int:
     return requested or DEFAULT_WINDOW_STEPS.get(experiment, 100)
 
 
-def _config(experiment: str):
+def _config(experiment: str, settings: Sequence[str] = ()):
     import experiments
+    from train import overrides
 
     config = experiments.get_config(experiment)
+    malformed = [setting for setting in settings if "=" not in setting]
+    if malformed:
+        raise overrides.OverrideError(f"--set takes KEY=VALUE, got {malformed[0]!r}")
+    overrides.apply(config, [tuple(setting.split("=", 1)) for setting in settings])
     config.unlock()
     config.schedule.name = "constant"  # the same constant rate in every framework
     config.augment.crop_padding, config.augment.flip = 0, False  # the other paths do not augment: same work
@@ -244,7 +252,7 @@ def run_one(spec: str, windows: int, window_steps: int) -> dict:
         from train import runtime
 
         runtime.configure_cpu()
-    config = _config(experiment)
+    config = _config(experiment, SETTINGS.value)
     if path in ("layerwise", "layerwise_xla"):
         config.kernels = "xla" if path == "layerwise_xla" else config.kernels
         result = run_layerwise(config, windows, window_steps)
@@ -260,7 +268,8 @@ def run_one(spec: str, windows: int, window_steps: int) -> dict:
 def _run_process(experiment: str, path: str) -> dict:
     proc = subprocess.run([sys.executable, "-m", "benchmarks.compare", f"--one={experiment}:{path}",
                            f"--windows={WINDOWS.value}",
-                           f"--window_steps={window_steps(experiment, WINDOW_STEPS.value)}"],
+                           f"--window_steps={window_steps(experiment, WINDOW_STEPS.value)}",
+                           *(f"--set={setting}" for setting in SETTINGS.value)],
                           capture_output=True, text=True)
     if proc.returncode:
         return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1][:160]}
@@ -291,6 +300,14 @@ def main(argv: list[str]) -> None:
         return
     import jax
 
+    from train import overrides
+
+    try:  # a bad --set fails here, once, not in every child process
+        for experiment in EXPERIMENTS.value:
+            _config(experiment, SETTINGS.value)
+    except overrides.OverrideError as error:
+        print(f"error: {error}", file=sys.stderr, flush=True)
+        sys.exit(EXIT_USAGE)
     torch_version = "not used"
     if set(PATHS.value) & set(TORCH_PATHS):
         import torch
@@ -320,8 +337,8 @@ def main(argv: list[str]) -> None:
              f"end ({os.cpu_count()} cores; other jobs shared them).", ""]
     for experiment, results in rows:
         base = results.get("layerwise", {}).get("examples_per_sec")
-        config = _config(experiment)
-        lines += [f"## {experiment} (batch {config.batch_size}, {window_steps(experiment, WINDOW_STEPS.value)} "
+        config = _config(experiment, SETTINGS.value)
+        lines += [f"## {experiment}{''.join(f', {s}' for s in SETTINGS.value)} (batch {config.batch_size}, {window_steps(experiment, WINDOW_STEPS.value)} "
                   "steps per window)", "", "| path | examples/s | layerwise / this | compile or warm-up | peak RSS | parameters |",
                   "| --- | ---: | ---: | ---: | ---: | ---: |"]
         for path, result in results.items():

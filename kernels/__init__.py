@@ -20,7 +20,10 @@ TARGETS = {  # FFI target name -> exported handler symbol
     "layerwise_conv_kernel_grad": "LayerwiseConvKernelGrad",
     "layerwise_lstm_forward": "LayerwiseLstmForward",
     "layerwise_lstm_backward": "LayerwiseLstmBackward",
+    "layerwise_gru_forward": "LayerwiseGruForward",
+    "layerwise_gru_backward": "LayerwiseGruBackward",
 }
+WORKSPACE_SYMBOLS = {"lstm": "LayerwiseLstmWorkspaceBytes", "gru": "LayerwiseGruWorkspaceBytes"}
 # Libraries libdnnl.so needs from the same wheel directory, in load order. The PyPI build of
 # oneDNN runs its CPU engine through SYCL on Intel's OpenCL CPU runtime, which OCL_ICD_FILENAMES
 # points at (nothing is installed system-wide).
@@ -41,8 +44,9 @@ def _load() -> None:
     library = ctypes.CDLL(str(build.build()))
     for target, symbol in TARGETS.items():
         jax.ffi.register_ffi_target(target, jax.ffi.pycapsule(getattr(library, symbol)), platform="cpu")
-    library.LayerwiseLstmWorkspaceBytes.restype = ctypes.c_int64
-    library.LayerwiseLstmWorkspaceBytes.argtypes = [ctypes.c_int64] * 4
+    for symbol in WORKSPACE_SYMBOLS.values():
+        getattr(library, symbol).restype = ctypes.c_int64
+        getattr(library, symbol).argtypes = [ctypes.c_int64] * 4
     _state["path"], _state["library"] = build.library_path(), library
 
 
@@ -108,11 +112,11 @@ def conv_general_dilated(choice: str):
     return conv.conv_general_dilated
 
 
-def lstm_workspace_bytes(steps: int, batch: int, features: int, hidden: int) -> int:
-    """Bytes of the state oneDNN's LSTM forward pass keeps for its backward pass."""
+def workspace_bytes(cell: str, steps: int, batch: int, features: int, hidden: int) -> int:
+    """Bytes of the state the forward pass of oneDNN's `cell` ('lstm' or 'gru') keeps for its backward pass."""
     if not available():
         raise RuntimeError(f"kernel library unavailable: {unavailable_reason()}")
-    size = _state["library"].LayerwiseLstmWorkspaceBytes(steps, batch, features, hidden)  # type: ignore[attr-defined]
+    size = getattr(_state["library"], WORKSPACE_SYMBOLS[cell])(steps, batch, features, hidden)
     if size < 0:
-        raise RuntimeError(f"oneDNN has no LSTM for T={steps}, B={batch}, C={features}, H={hidden}")
+        raise RuntimeError(f"oneDNN has no {cell.upper()} for T={steps}, B={batch}, C={features}, H={hidden}")
     return int(size)

@@ -20,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 
 SOURCE_DIR = Path(__file__).resolve().parent / "src"
-SOURCES = ("conv.cc", "lstm.cc")
+SOURCES = ("conv.cc", "rnn.cc")
 HEADERS = ("onednn.h",)
 
 

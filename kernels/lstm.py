@@ -27,7 +27,7 @@ def _lax_lstm(x, c0, h0, w_ih, w_hh, bias):
 
 def _workspace(x, w_hh) -> jax.ShapeDtypeStruct:
     (batch, steps, features), hidden = x.shape, w_hh.shape[0]
-    return jax.ShapeDtypeStruct((kernels.lstm_workspace_bytes(steps, batch, features, hidden),), jnp.uint8)
+    return jax.ShapeDtypeStruct((kernels.workspace_bytes("lstm", steps, batch, features, hidden),), jnp.uint8)
 
 
 def _onednn_forward(x, c0, h0, w_ih, w_hh, bias):

@@ -113,8 +113,8 @@ def _gather_bwd(residuals, g):
 gather_rows.defvjp(_gather_fwd, _gather_bwd)
 
 
-class _Gate(nn.Module):
-    """One of nn.LSTMCell's eight `Dense` layers, declared but not applied: returns (kernel, bias)."""
+class DenseParams(nn.Module):
+    """One of a flax cell's `Dense` layers, declared but not applied: returns (kernel, bias or None)."""
 
     in_features: int
     features: int
@@ -139,9 +139,9 @@ class LSTMWeights(nn.Module):
         input_init, recurrent_init = nn.initializers.lecun_normal(), nn.initializers.orthogonal()
         w_ih, w_hh, bias = [], [], []
         for gate in "ifgo":
-            w_ih.append(_Gate(in_features, self.hidden, False, input_init, name=f"i{gate}")()[0])
+            w_ih.append(DenseParams(in_features, self.hidden, False, input_init, name=f"i{gate}")()[0])
         for gate in "ifgo":
-            kernel, b = _Gate(self.hidden, self.hidden, True, recurrent_init, name=f"h{gate}")()
+            kernel, b = DenseParams(self.hidden, self.hidden, True, recurrent_init, name=f"h{gate}")()
             w_hh.append(kernel)
             bias.append(b)
         return jnp.concatenate(w_ih, 1), jnp.concatenate(w_hh, 1), jnp.concatenate(bias)

@@ -14,6 +14,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from models.gru import GRUWeights
 from models.lstm import LSTMWeights, gather_rows, lstm_sequence
 from models.taps import tap, tap_steps
 
@@ -66,7 +67,8 @@ class RecurrentStack(nn.Module):
 
     A unidirectional LSTM over whole sequences (no `lengths`) runs as one sequence-level layer with
     a hand-written backward pass (`models.lstm`), with the cell's own parameters; with
-    `kernels='onednn'`, as oneDNN's fused LSTM on CPU (`kernels.lstm`). Given an `embedding` table,
+    `kernels='onednn'`, as oneDNN's fused LSTM on CPU (`kernels.lstm`); a GRU likewise runs as oneDNN's
+    fused GRU with `kernels='onednn'` (`kernels.gru`), else as the flax cell. Given an `embedding` table,
     `x` holds token ids and the first layer gathers rows of `embedding @ W_ih + b` (pure JAX) or of
     the embedding (oneDNN).
     """
@@ -81,7 +83,9 @@ class RecurrentStack(nn.Module):
     @nn.compact
     def __call__(self, x: jax.Array, lengths: jax.Array | None = None, initial_carry: Any = None,
                  train: bool = False, embedding: jax.Array | None = None) -> tuple[tuple[Any, ...], jax.Array]:
-        fused = self.cell == "lstm" and not self.bidirectional and lengths is None
+        whole = not self.bidirectional and lengths is None  # one layer call over every step of every sequence
+        fused_gru = whole and self.cell == "gru" and self.kernels == "onednn"
+        fused = fused_gru or (whole and self.cell == "lstm")
         tokens = None
         if embedding is not None:
             tokens = x
@@ -97,7 +101,13 @@ class RecurrentStack(nn.Module):
                 start = zero_carry(self.cell, self.hidden, batch, dtype)
                 if self.bidirectional:
                     start = (start, zero_carry(self.cell, self.hidden, batch, dtype))
-            if fused:
+            if fused_gru:
+                from kernels.gru import gru
+
+                w_ih, w_hh, bias = GRUWeights(self.hidden, name=f"GRUCell_{layer}")(
+                    embedding.shape[1] if x is None else x.shape[-1])
+                x, carry = gru(gather_rows(embedding, tokens) if x is None else x, w_ih, w_hh, bias, start)
+            elif fused:
                 w_ih, w_hh, bias = LSTMWeights(self.hidden, name=f"LSTMCell_{layer}")(
                     embedding.shape[1] if x is None else x.shape[-1])
                 if self.kernels == "onednn":
@@ -156,7 +166,7 @@ class RNNClassifier(nn.Module):
     embed_dim: int = 64
     embed_dropout: float = 0.0
     pooling: str = "last"      # last | mean | max
-    kernels: str = "xla"       # xla | onednn (kernels.resolve): which LSTM kernels run on CPU
+    kernels: str = "xla"       # xla | onednn (kernels.resolve): which LSTM and GRU kernels run on CPU
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False, lengths: jax.Array | None = None) -> jax.Array:
@@ -188,7 +198,7 @@ class RNNLanguageModel(nn.Module):
     num_layers: int = 1
     embed_dim: int = 64
     dropout: float = 0.0
-    kernels: str = "xla"       # xla | onednn (kernels.resolve): which LSTM kernels run on CPU
+    kernels: str = "xla"       # xla | onednn (kernels.resolve): which LSTM and GRU kernels run on CPU
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False, carry: Any = None) -> jax.Array:
@@ -217,7 +227,7 @@ class RNNRegressor(nn.Module):
     hidden: int = 32
     num_layers: int = 1
     dropout: float = 0.0
-    kernels: str = "xla"       # xla | onednn (kernels.resolve): which LSTM kernels run on CPU
+    kernels: str = "xla"       # xla | onednn (kernels.resolve): which LSTM and GRU kernels run on CPU
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False, lengths: jax.Array | None = None) -> jax.Array:

@@ -5,6 +5,8 @@ import subprocess
 import sys
 import tomllib
 
+import pytest
+
 from benchmarks import compare
 from conftest import ROOT
 
@@ -22,6 +24,17 @@ def test_per_step_flax_loop_carries_a_language_models_state():
     result = compare.run_flax_per_step(config, windows=1, window_steps=2)
     assert result["parameters"] == 8 * 96 + 4 * (8 * 16 + 16 * 16 + 16) + 16 * 96 + 96
     assert result["examples_per_sec"] > 0
+
+
+def test_settings_change_every_paths_config_and_bad_ones_are_clear_errors():
+    from train.overrides import OverrideError
+
+    config = compare._config("shakespeare_lstm", ["model.cell=gru", "model.hidden=32"])
+    assert (config.model.cell, config.model.hidden, config.schedule.name) == ("gru", 32, "constant")
+    with pytest.raises(OverrideError, match="--set takes KEY=VALUE, got 'model.cell'"):
+        compare._config("shakespeare_lstm", ["model.cell"])
+    with pytest.raises(OverrideError, match="model.cells"):
+        compare._config("shakespeare_lstm", ["model.cells=gru"])
 
 
 def test_window_steps_default_per_experiment_and_yield_to_the_flag():

@@ -151,6 +151,65 @@ def test_lstm_values_and_gradients_match_the_flax_cell(batch, steps):
 
 
 @needs_library
+@pytest.mark.parametrize("batch,steps", [(3, 5), (1, 1)])
+def test_gru_values_and_gradients_match_the_flax_cell(batch, steps):
+    """oneDNN's GRU and the pure-JAX scan other platforms lower to, both from nn.GRUCell's own parameters."""
+    import flax.linen as nn
+
+    from kernels.gru import gru
+    from models.gru import GRUWeights, gru_sequence
+
+    features, hidden = 4, 6
+    keys = jax.random.split(jax.random.key(0), 4)
+    params = nn.GRUCell(hidden).init(keys[0], jnp.zeros((1, hidden)), jnp.zeros((1, features)))["params"]
+    x = jax.random.normal(keys[1], (batch, steps, features))
+    h0 = jax.random.normal(keys[2], (batch, hidden))
+    probe = jax.random.normal(keys[3], (batch, steps, hidden))
+
+    def flax_gru(params, x, h0):
+        final, outputs = nn.RNN(nn.GRUCell(hidden), return_carry=True).apply(
+            {"params": {"cell": params}}, x, initial_carry=h0)
+        return outputs, final
+
+    def weights(params):
+        return GRUWeights(hidden).apply({"params": params}, features)
+
+    def loss(fn, params, x, h0):
+        outputs, h = fn(params, x, h0)
+        return jnp.sum(outputs * probe) + jnp.sum(jnp.sin(h)), outputs
+
+    (_, want), want_grads = jax.value_and_grad(lambda *a: loss(flax_gru, *a), (0, 1, 2), has_aux=True)(params, x, h0)
+    for fn in (lambda p, x, h0: gru(x, *weights(p), h0), lambda p, x, h0: gru_sequence(x, h0, *weights(p))):
+        (_, got), got_grads = jax.jit(jax.value_and_grad(lambda *a, fn=fn: loss(fn, *a), (0, 1, 2), has_aux=True))(
+            params, x, h0)
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+        for g, w in zip(jax.tree.leaves(got_grads), jax.tree.leaves(want_grads), strict=True):
+            np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-5)
+
+
+@needs_library
+def test_gru_classifier_gives_the_xla_result_and_gradient_from_the_same_parameters():
+    from models.rnn import RNNClassifier
+
+    xla, onednn = (RNNClassifier(num_classes=3, cell="gru", hidden=8, num_layers=2, kernels=choice)
+                   for choice in ("xla", "onednn"))
+    x = jax.random.normal(jax.random.key(0), (5, 9, 4))
+    params = xla.init(jax.random.key(1), x)["params"]
+    assert jax.tree.structure(onednn.init(jax.random.key(1), x)["params"]) == jax.tree.structure(params)
+    assert "layerwise_gru_backward" in jax.jit(jax.grad(lambda p: jnp.sum(onednn.apply({"params": p}, x)))).lower(
+        params).as_text()
+
+    def loss(model, params):
+        return jnp.sum(jnp.sin(model.apply({"params": params}, x)))
+
+    want, want_grad = jax.value_and_grad(lambda p: loss(xla, p))(params)
+    got, got_grad = jax.jit(jax.value_and_grad(lambda p: loss(onednn, p)))(params)
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    for g, w in zip(jax.tree.leaves(got_grad), jax.tree.leaves(want_grad), strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-5)
+
+
+@needs_library
 def test_language_model_gives_the_xla_result_and_gradient():
     from models.rnn import RNNLanguageModel
 
@@ -180,7 +239,8 @@ def test_other_platforms_lower_to_xla_convolutions_and_loops(platform):
 
     for config, inputs, carries, op in (
             ({"name": "cnn", "features": (4,), "hidden": 8}, jnp.zeros((2, 6, 6, 1)), False, "stablehlo.convolution"),
-            ({"name": "rnn_lm", "hidden": 8, "embed_dim": 4}, jnp.zeros((2, 5), jnp.int32), True, "stablehlo.while")):
+            ({"name": "rnn_lm", "hidden": 8, "embed_dim": 4}, jnp.zeros((2, 5), jnp.int32), True, "stablehlo.while"),
+            ({"name": "rnn_classifier", "cell": "gru", "hidden": 8}, jnp.zeros((2, 5, 3)), False, "stablehlo.while")):
         model = models.create(ml_collections.ConfigDict(config), 10, kernels="onednn")
         params = model.init(jax.random.key(0), inputs)["params"]
         extra = {"carry": model.initial_carry(2), "mutable": ["carry"]} if carries else {}

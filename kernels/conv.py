@@ -5,7 +5,8 @@ On 2 CPU cores XLA:CPU's convolutions were the measured gap to PyTorch (a ResNet
 convolution on 128x28x28: forward 7.3 ms against PyTorch's oneDNN 4.7, kernel gradient 14.3 against
 7.0; see benchmarks/RESULTS.md). `conv_general_dilated` has lax's signature, so flax's `nn.Conv`
 takes it as its `conv_general_dilated`; problems the kernels do not cover (not 2-D NHWC/HWIO
-float32, dilation, groups) go to lax unchanged.
+float32 or bfloat16, dilation, groups) go to lax unchanged. bfloat16 convolutions
+accumulate in float32 inside oneDNN, as XLA's do.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from jax.experimental.custom_partitioning import custom_partitioning
 from jax.sharding import NamedSharding, PartitionSpec as P
 
 _NHWC = lax.conv_dimension_numbers((1, 1, 1, 1), (1, 1, 1, 1), ("NHWC", "HWIO", "NHWC"))
+_TYPES = (jnp.float32, jnp.bfloat16)  # the element types the kernels take
 Window = tuple[int, int, int, int, int, int]  # stride h, stride w, pad top, bottom, left, right
 
 
@@ -37,7 +39,7 @@ def _lax_conv(x, kernel, window: Window):
 
 
 def _call(target: str, shape, *operands, window: Window):
-    out = jax.ShapeDtypeStruct(shape, jnp.float32)
+    out = jax.ShapeDtypeStruct(shape, operands[0].dtype)
     return jax.ffi.ffi_call(target, out, vmap_method="sequential")(*operands, window=np.asarray(window, np.int64))
 
 
@@ -111,7 +113,7 @@ def _lax_grads(x, kernel, dy, window: Window):
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
 def conv2d(x: jax.Array, kernel: jax.Array, window: Window) -> jax.Array:
-    """NHWC float32 `x` convolved with HWIO `kernel`; `window` = (stride h, stride w, pad top, bottom,
+    """NHWC `x` convolved with HWIO `kernel` (both float32 or both bfloat16); `window` = (stride h, stride w, pad top, bottom,
     left, right). oneDNN on CPU (the library must be loaded: `kernels.available()`), lax elsewhere."""
     return lax.platform_dependent(x, kernel, cpu=functools.partial(_onednn_forward, window=window),
                                   default=functools.partial(_lax_conv, window=window))
@@ -139,10 +141,10 @@ def conv_general_dilated(lhs: jax.Array, rhs: jax.Array, window_strides: Sequenc
                          dimension_numbers: Any = None, feature_group_count: int = 1, batch_group_count: int = 1,
                          precision: Any = None, preferred_element_type: Any = None) -> jax.Array:
     """`lax.conv_general_dilated` with oneDNN's kernels on CPU for the cases they cover."""
-    covered = (lhs.ndim == 4 and lhs.dtype == jnp.float32 and rhs.dtype == jnp.float32
+    covered = (lhs.ndim == 4 and lhs.dtype in _TYPES and rhs.dtype == lhs.dtype
                and lax.conv_dimension_numbers(lhs.shape, rhs.shape, dimension_numbers) == _NHWC
                and _is_one(lhs_dilation) and _is_one(rhs_dilation) and feature_group_count == 1
-               and batch_group_count == 1 and preferred_element_type in (None, jnp.float32))
+               and batch_group_count == 1 and preferred_element_type in (None, lhs.dtype))
     if not covered:
         return lax.conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation,
                                         dimension_numbers, feature_group_count, batch_group_count, precision,

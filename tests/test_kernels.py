@@ -7,6 +7,7 @@ instead of skipping them.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -75,11 +76,37 @@ def test_convolution_values_and_gradients_match_lax(case):
 
 
 @needs_library
+@pytest.mark.parametrize("case", CASES[1:4], ids=lambda c: f"{c[0]}x{c[1]}x{c[2]}x{c[3]}-{c[5]}s{c[6]}-{c[7]}")
+def test_bfloat16_convolution_and_gradients_round_the_float32_result(case):
+    """bfloat16 in, bfloat16 out, float32 accumulation: within bfloat16 rounding of the float32 result
+    computed from the same bfloat16 inputs (a bfloat16 has 8 significant bits: 2^-8 = 0.4%)."""
+    from kernels.conv import conv_general_dilated
+
+    batch, height, width, features_in, features_out, window, strides, padding = case
+    keys = jax.random.split(jax.random.key(0), 3)
+    x, kernel = (jax.random.normal(k, shape).astype(jnp.bfloat16) for k, shape in
+                 ((keys[0], (batch, height, width, features_in)), (keys[1], (*window, features_in, features_out))))
+    numbers = ("NHWC", "HWIO", "NHWC")
+
+    def outputs_and_grads(conv, x, kernel):
+        y, pullback = jax.vjp(lambda a, b: conv(a, b, strides, padding, dimension_numbers=numbers), x, kernel)
+        return (y, *pullback(jax.random.normal(keys[2], y.shape).astype(jnp.bfloat16).astype(y.dtype)))
+
+    got = jax.jit(functools.partial(outputs_and_grads, conv_general_dilated))(x, kernel)
+    assert "layerwise_conv" in jax.jit(functools.partial(outputs_and_grads, conv_general_dilated)).lower(
+        x, kernel).as_text()
+    want = outputs_and_grads(lax.conv_general_dilated, x.astype(jnp.float32), kernel.astype(jnp.float32))
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == jnp.bfloat16 and g.shape == w.shape
+        np.testing.assert_allclose(g.astype(jnp.float32), w, rtol=1e-2, atol=1e-2 * float(jnp.max(jnp.abs(w))))
+
+
+@needs_library
 def test_uncovered_problems_go_to_lax_unchanged():
     from kernels.conv import conv_general_dilated
 
-    x = jnp.ones((2, 6, 6, 4), jnp.bfloat16)
-    kernel = jnp.ones((3, 3, 4, 2), jnp.bfloat16)
+    x = jnp.ones((2, 6, 6, 4), jnp.float16)
+    kernel = jnp.ones((3, 3, 4, 2), jnp.float16)
     args = ((1, 1), "SAME")
     numbers = ("NHWC", "HWIO", "NHWC")
     got = jax.jit(lambda a, b: conv_general_dilated(a, b, *args, dimension_numbers=numbers))(x, kernel)
@@ -112,6 +139,30 @@ def test_models_give_the_xla_result_and_gradient(name, kwargs):
     np.testing.assert_allclose(got, want, rtol=1e-4)
     for g, w in zip(jax.tree.leaves(got_grad), jax.tree.leaves(want_grad)):
         np.testing.assert_allclose(g, w, rtol=1e-3, atol=1e-4)
+
+
+@needs_library
+def test_a_bfloat16_model_calls_the_kernels_and_gives_the_xla_result_to_bfloat16_rounding():
+    import ml_collections
+
+    import models
+
+    config = ml_collections.ConfigDict({"name": "cnn", "features": (4, 8), "hidden": 16})
+    xla, onednn = (models.create(config, 10, "bfloat16", kernels=choice) for choice in ("xla", "onednn"))
+    x = jax.random.uniform(jax.random.key(0), (3, 12, 12, 1))
+    params = xla.init(jax.random.key(1), x)["params"]
+
+    def loss(model, params):
+        return jnp.sum(model.apply({"params": params}, x).astype(jnp.float32) ** 2)
+
+    text = jax.jit(jax.grad(lambda p: loss(onednn, p))).lower(params).as_text()
+    assert text.count("layerwise_conv") == 5  # 2 forward, 2 kernel gradients, 1 input gradient
+    want, want_grad = jax.value_and_grad(lambda p: loss(xla, p))(params)
+    got, got_grad = jax.jit(jax.value_and_grad(lambda p: loss(onednn, p)))(params)
+    np.testing.assert_allclose(got, want, rtol=2e-2)
+    for g, w in zip(jax.tree.leaves(got_grad), jax.tree.leaves(want_grad), strict=True):
+        assert g.dtype == w.dtype == jnp.float32  # parameters stay float32
+        assert float(jnp.linalg.norm(g - w)) <= 3e-2 * float(jnp.linalg.norm(w))
 
 
 @needs_library

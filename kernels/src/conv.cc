@@ -1,5 +1,6 @@
-// 2-D convolution (NHWC activations, HWIO kernels, float32) as XLA FFI handlers over oneDNN:
-// forward, input gradient and kernel gradient, each called in place on XLA's own buffers.
+// 2-D convolution (NHWC activations, HWIO kernels; float32, or bfloat16 with float32 accumulation) as
+// XLA FFI handlers over oneDNN: forward, input gradient and kernel gradient, each called in place on
+// XLA's own buffers. All three buffers of a call share one element type.
 // Attribute "window" = [stride_h, stride_w, pad_top, pad_bottom, pad_left, pad_right].
 
 #include <string>
@@ -11,25 +12,33 @@ namespace {
 
 struct Shape {
   int64_t n, h, w, c, ho, wo, o, kh, kw, sh, sw, pt, pb, pl, pr;
+  memory::data_type type;
 
   std::string Key(int kind) const {
-    return layerwise::Key({kind, n, h, w, c, ho, wo, o, kh, kw, sh, sw, pt, pb, pl, pr});
+    return layerwise::Key({kind, n, h, w, c, ho, wo, o, kh, kw, sh, sw, pt, pb, pl, pr, static_cast<int64_t>(type)});
   }
-  memory::desc Input() const { return {{n, c, h, w}, memory::data_type::f32, memory::format_tag::nhwc}; }
-  memory::desc Output() const { return {{n, o, ho, wo}, memory::data_type::f32, memory::format_tag::nhwc}; }
-  memory::desc UserKernel() const { return {{o, c, kh, kw}, memory::data_type::f32, memory::format_tag::hwio}; }
-  memory::desc AnyKernel() const { return {{o, c, kh, kw}, memory::data_type::f32, memory::format_tag::any}; }
+  memory::desc Input() const { return {{n, c, h, w}, type, memory::format_tag::nhwc}; }
+  memory::desc Output() const { return {{n, o, ho, wo}, type, memory::format_tag::nhwc}; }
+  memory::desc UserKernel() const { return {{o, c, kh, kw}, type, memory::format_tag::hwio}; }
+  memory::desc AnyKernel() const { return {{o, c, kh, kw}, type, memory::format_tag::any}; }
   memory::dims Strides() const { return {sh, sw}; }
   memory::dims PadLow() const { return {pt, pl}; }
   memory::dims PadHigh() const { return {pb, pr}; }
 };
 
-ffi::Error MakeShape(ffi::Span<const int64_t> input, ffi::Span<const int64_t> kernel,
-                     ffi::Span<const int64_t> output, ffi::Span<const int64_t> window, Shape* s) {
+using Buffer = ffi::AnyBuffer;
+using Window = ffi::Span<const int64_t>;
+
+ffi::Error MakeShape(const Buffer& x, const Buffer& k, const Buffer& y, Window window, Shape* s) {
+  auto input = x.dimensions(), kernel = k.dimensions(), output = y.dimensions();
   if (input.size() != 4 || kernel.size() != 4 || output.size() != 4 || window.size() != 6)
     return ffi::Error::InvalidArgument("conv2d: expected NHWC input, HWIO kernel, NHWC output, 6 window values");
+  ffi::DataType type = x.element_type();
+  if (k.element_type() != type || y.element_type() != type || (type != ffi::F32 && type != ffi::BF16))
+    return ffi::Error::InvalidArgument("conv2d: input, kernel and output must all be float32 or all bfloat16");
   *s = Shape{input[0], input[1], input[2], input[3], output[1], output[2], output[3], kernel[0], kernel[1],
-             window[0], window[1], window[2], window[3], window[4], window[5]};
+             window[0], window[1], window[2], window[3], window[4], window[5],
+             type == ffi::F32 ? memory::data_type::f32 : memory::data_type::bf16};
   if (kernel[2] != s->c || kernel[3] != s->o || output[0] != s->n)
     return ffi::Error::InvalidArgument("conv2d: input, kernel and output shapes do not agree");
   return ffi::Error::Success();
@@ -111,24 +120,23 @@ ffi::Error Run(Kind kind, const Shape& s, void* input, void* user_kernel, void* 
   return ffi::Error::Success();
 }
 
-using F32 = ffi::Buffer<ffi::F32>;
-using Window = ffi::Span<const int64_t>;
+using Out = ffi::Result<ffi::AnyBuffer>;
 
-ffi::Error Forward(F32 x, F32 kernel, ffi::ResultBuffer<ffi::F32> y, Window window) {
+ffi::Error Forward(Buffer x, Buffer kernel, Out y, Window window) {
   Shape s;
-  if (ffi::Error error = MakeShape(x.dimensions(), kernel.dimensions(), y->dimensions(), window, &s); error.failure()) return error;
+  if (ffi::Error error = MakeShape(x, kernel, *y, window, &s); error.failure()) return error;
   return Run(kForward, s, x.untyped_data(), kernel.untyped_data(), y->untyped_data());
 }
 
-ffi::Error InputGrad(F32 dy, F32 kernel, ffi::ResultBuffer<ffi::F32> dx, Window window) {
+ffi::Error InputGrad(Buffer dy, Buffer kernel, Out dx, Window window) {
   Shape s;
-  if (ffi::Error error = MakeShape(dx->dimensions(), kernel.dimensions(), dy.dimensions(), window, &s); error.failure()) return error;
+  if (ffi::Error error = MakeShape(*dx, kernel, dy, window, &s); error.failure()) return error;
   return Run(kInputGrad, s, dx->untyped_data(), kernel.untyped_data(), dy.untyped_data());
 }
 
-ffi::Error KernelGrad(F32 x, F32 dy, ffi::ResultBuffer<ffi::F32> dkernel, Window window) {
+ffi::Error KernelGrad(Buffer x, Buffer dy, Out dkernel, Window window) {
   Shape s;
-  if (ffi::Error error = MakeShape(x.dimensions(), dkernel->dimensions(), dy.dimensions(), window, &s); error.failure()) return error;
+  if (ffi::Error error = MakeShape(x, *dkernel, dy, window, &s); error.failure()) return error;
   return Run(kKernelGrad, s, x.untyped_data(), dkernel->untyped_data(), dy.untyped_data());
 }
 
@@ -138,8 +146,8 @@ ffi::Error KernelGrad(F32 x, F32 dy, ffi::ResultBuffer<ffi::F32> dkernel, Window
 using namespace layerwise;  // NOLINT: the handler macros below name these types
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(LayerwiseConvForward, Forward,
-                              ffi::Ffi::Bind().Arg<F32>().Arg<F32>().Ret<F32>().Attr<Window>("window"));
+                              ffi::Ffi::Bind().Arg<Buffer>().Arg<Buffer>().Ret<Buffer>().Attr<Window>("window"));
 XLA_FFI_DEFINE_HANDLER_SYMBOL(LayerwiseConvInputGrad, InputGrad,
-                              ffi::Ffi::Bind().Arg<F32>().Arg<F32>().Ret<F32>().Attr<Window>("window"));
+                              ffi::Ffi::Bind().Arg<Buffer>().Arg<Buffer>().Ret<Buffer>().Attr<Window>("window"));
 XLA_FFI_DEFINE_HANDLER_SYMBOL(LayerwiseConvKernelGrad, KernelGrad,
-                              ffi::Ffi::Bind().Arg<F32>().Arg<F32>().Ret<F32>().Attr<Window>("window"));
+                              ffi::Ffi::Bind().Arg<Buffer>().Arg<Buffer>().Ret<Buffer>().Attr<Window>("window"));

@@ -318,20 +318,36 @@ one = grad(params, x)
 sharded = jax.device_put(x, NamedSharding(mesh, P("data")))
 eight = grad(jax.device_put(params, NamedSharding(mesh, P())), sharded)
 hlo = grad.lower(params, sharded).compile().as_text()
-print(len(jax.devices()), "all-gather" in hlo, hlo.count("layerwise_conv"),
-      max(float(jnp.max(jnp.abs(a - b))) for a, b in zip(jax.tree.leaves(one), jax.tree.leaves(eight))))
+
+def difference(a, b):
+    return max(float(jnp.max(jnp.abs(x - y))) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
+
+recurrent = []  # LSTM and GRU language models: the fused call runs on the gathered batch, same gradient
+for cell in ("lstm", "gru"):
+    lm = models.create(ml_collections.ConfigDict({"name": "rnn_lm", "cell": cell, "hidden": 8, "embed_dim": 4}),
+                       11, kernels="onednn")
+    tokens = jax.random.randint(jax.random.key(2), (16, 5), 0, 11)
+    lm_params = lm.init(jax.random.key(3), tokens)["params"]
+    lm_grad = jax.jit(jax.grad(lambda p, t, lm=lm: jnp.sum(lm.apply({"params": p}, t, carry=lm.initial_carry(16),
+                                                                       mutable=["carry"])[0] ** 2)))
+    lm_eight = lm_grad(jax.device_put(lm_params, NamedSharding(mesh, P())),
+                       jax.device_put(tokens, NamedSharding(mesh, P("data"))))
+    assert f"layerwise_{cell}_backward" in lm_grad.lower(lm_params, tokens).as_text()
+    recurrent.append(difference(lm_grad(lm_params, tokens), lm_eight))
+print(len(jax.devices()), "all-gather" in hlo, hlo.count("layerwise_conv"), difference(one, eight), max(recurrent))
 """
 
 
 @needs_library
-def test_eight_devices_give_the_one_device_gradient_each_convolving_its_own_examples():
+def test_eight_devices_give_the_one_device_gradient_each_convolving_its_own_examples_and_recurrent_layers_too():
     result = subprocess.run([sys.executable, "-c", _EIGHT_DEVICES_SCRIPT], cwd=ROOT, capture_output=True, text=True,
                             timeout=300, env={**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=8"})
     assert result.returncode == 0, result.stderr[-2000:]
-    devices, gathers, calls, difference = result.stdout.split()
+    devices, gathers, calls, difference, recurrent_difference = result.stdout.split()
     assert (devices, gathers) == ("8", "False")  # no device gathers the batch: each takes its 2 examples
     assert int(calls) == 5  # 2 forward, 2 kernel gradients, 1 input gradient (the image needs none)
     assert float(difference) < 1e-4
+    assert float(recurrent_difference) < 1e-4
 
 
 def _train(workdir: Path, env: dict | None = None, **extra) -> subprocess.CompletedProcess:

@@ -338,8 +338,9 @@ def main(argv: list[str]) -> None:
     for experiment, results in rows:
         base = results.get("layerwise", {}).get("examples_per_sec")
         config = _config(experiment, SETTINGS.value)
-        lines += [f"## {experiment}{''.join(f', {s}' for s in SETTINGS.value)} (batch {config.batch_size}, {window_steps(experiment, WINDOW_STEPS.value)} "
-                  "steps per window)", "", "| path | examples/s | layerwise / this | compile or warm-up | peak RSS | parameters |",
+        settings = "".join(f", {setting}" for setting in SETTINGS.value)
+        lines += [f"## {experiment}{settings} (batch {config.batch_size}, "
+                  f"{window_steps(experiment, WINDOW_STEPS.value)} steps per window)", "", "| path | examples/s | layerwise / this | compile or warm-up | peak RSS | parameters |",
                   "| --- | ---: | ---: | ---: | ---: | ---: |"]
         for path, result in results.items():
             if "error" in result:

@@ -5,8 +5,8 @@ On 2 CPU cores XLA:CPU's convolutions were the measured gap to PyTorch (a ResNet
 convolution on 128x28x28: forward 7.3 ms against PyTorch's oneDNN 4.7, kernel gradient 14.3 against
 7.0; see benchmarks/RESULTS.md). `conv_general_dilated` has lax's signature, so flax's `nn.Conv`
 takes it as its `conv_general_dilated`; problems the kernels do not cover (not 2-D NHWC/HWIO
-float32 or bfloat16, dilation, groups) go to lax unchanged. bfloat16 convolutions
-accumulate in float32 inside oneDNN, as XLA's do.
+float32 or bfloat16, dilation, groups) go to lax unchanged. bfloat16 convolutions accumulate in
+float32 inside oneDNN, as XLA's do.
 """
 
 from __future__ import annotations
@@ -113,8 +113,9 @@ def _lax_grads(x, kernel, dy, window: Window):
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
 def conv2d(x: jax.Array, kernel: jax.Array, window: Window) -> jax.Array:
-    """NHWC `x` convolved with HWIO `kernel` (both float32 or both bfloat16); `window` = (stride h, stride w, pad top, bottom,
-    left, right). oneDNN on CPU (the library must be loaded: `kernels.available()`), lax elsewhere."""
+    """NHWC `x` convolved with HWIO `kernel` (both float32 or both bfloat16); `window` = (stride h,
+    stride w, pad top, bottom, left, right). oneDNN on CPU (the library must be loaded:
+    `kernels.available()`), lax elsewhere."""
     return lax.platform_dependent(x, kernel, cpu=functools.partial(_onednn_forward, window=window),
                                   default=functools.partial(_lax_conv, window=window))
 

@@ -301,7 +301,7 @@ def test_other_platforms_lower_to_xla_convolutions_and_loops(platform):
             return jnp.sum((outputs[0] if carries else outputs) ** 2)
 
         text = jax.export.export(jax.jit(jax.grad(loss)), platforms=[platform])(params).mlir_module()
-        assert "layerwise" not in text and op in text
+        assert "custom_call @layerwise_" not in text and op in text  # (source paths may say layerwise)
 
 
 _EIGHT_DEVICES_SCRIPT = """

@@ -14,19 +14,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-
-
-def _private_dir(variable: str, prefix: str) -> None:
-    """Point `variable` at a fresh directory for this test session, removed when it ends (a session leaves
-    nothing behind in /tmp); a value the caller set is used as given and kept."""
-    if variable not in os.environ:
-        os.environ[variable] = tempfile.mkdtemp(prefix=prefix)
-        atexit.register(shutil.rmtree, os.environ[variable], ignore_errors=True)
-
-
-_private_dir("LAYERWISE_COMPILATION_CACHE", "layerwise-test-cache-")
+# Every temporary file of the session, this process's and its subprocesses' (TMPDIR), goes under one
+# directory removed when the session ends, so nothing is left in /tmp: not the prepared data sets
+# (~0.5 GB), nor what libraries leave behind (tfds makes an empty `tmp*tfds` per data set it reads).
+_SESSION_TMP = tempfile.mkdtemp(prefix="layerwise-test-")
+atexit.register(shutil.rmtree, _SESSION_TMP, ignore_errors=True)
+os.environ["TMPDIR"] = tempfile.tempdir = _SESSION_TMP
+os.environ.setdefault("LAYERWISE_COMPILATION_CACHE", tempfile.mkdtemp(prefix="cache-"))
 # Prepared data sets: one private cache per test session (prepared on first use, then shared by all tests).
-_private_dir("LAYERWISE_DATA_DIR", "layerwise-test-data-")
+os.environ.setdefault("LAYERWISE_DATA_DIR", tempfile.mkdtemp(prefix="data-"))
 
 from train import runtime  # noqa: E402
 

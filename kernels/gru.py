@@ -12,9 +12,9 @@ import functools
 
 import jax
 import jax.numpy as jnp
-from jax import lax
 
 import kernels
+from kernels.recurrent import platform_vjp
 from models.gru import gru_sequence
 
 
@@ -50,23 +50,7 @@ def _lax_backward(inputs, results, cotangents):
     return jax.vjp(gru_sequence, *inputs)[1](cotangents)
 
 
-@jax.custom_vjp
-def _gru(x, h0, w_ih, w_hh, bias):
-    return lax.platform_dependent(x, h0, w_ih, w_hh, bias, cpu=_onednn_forward, default=_lax_forward)[:2]
-
-
-def _gru_fwd(*inputs):
-    results = lax.platform_dependent(*inputs, cpu=_onednn_forward, default=_lax_forward)
-    return results[:2], (inputs, results)
-
-
-def _gru_bwd(residuals, cotangents):
-    inputs, results = residuals
-    cotangents = tuple(jnp.asarray(g, jnp.float32) for g in cotangents)  # symbolic zeros become arrays
-    return lax.platform_dependent(inputs, results, cotangents, cpu=_onednn_backward, default=_lax_backward)
-
-
-_gru.defvjp(_gru_fwd, _gru_bwd)
+_gru = platform_vjp(_onednn_forward, _lax_forward, _onednn_backward, _lax_backward, num_outputs=2)
 
 
 def gru(x: jax.Array, w_ih: jax.Array, w_hh: jax.Array, bias: jax.Array, h0: jax.Array) -> tuple[jax.Array, jax.Array]:

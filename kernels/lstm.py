@@ -12,9 +12,9 @@ import functools
 
 import jax
 import jax.numpy as jnp
-from jax import lax
 
 import kernels
+from kernels.recurrent import platform_vjp
 from models.lstm import lstm_sequence
 
 Carry = tuple[jax.Array, jax.Array]  # (c, h), as nn.LSTMCell
@@ -59,23 +59,7 @@ def _lax_backward(inputs, results, cotangents):
     return jax.vjp(_lax_lstm, *inputs)[1](cotangents)
 
 
-@jax.custom_vjp
-def _lstm(x, c0, h0, w_ih, w_hh, bias):
-    return lax.platform_dependent(x, c0, h0, w_ih, w_hh, bias, cpu=_onednn_forward, default=_lax_forward)[:3]
-
-
-def _lstm_fwd(*inputs):
-    results = lax.platform_dependent(*inputs, cpu=_onednn_forward, default=_lax_forward)
-    return results[:3], (inputs, results)
-
-
-def _lstm_bwd(residuals, cotangents):
-    inputs, results = residuals
-    cotangents = tuple(jnp.asarray(g, jnp.float32) for g in cotangents)  # symbolic zeros become arrays
-    return lax.platform_dependent(inputs, results, cotangents, cpu=_onednn_backward, default=_lax_backward)
-
-
-_lstm.defvjp(_lstm_fwd, _lstm_bwd)
+_lstm = platform_vjp(_onednn_forward, _lax_forward, _onednn_backward, _lax_backward, num_outputs=3)
 
 
 def lstm(x: jax.Array, w_ih: jax.Array, w_hh: jax.Array, bias: jax.Array, carry: Carry) -> tuple[jax.Array, Carry]:
